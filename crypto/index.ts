@@ -1,0 +1,2 @@
+// Public surface of crypto/. Other folders import only this file.
+export {}

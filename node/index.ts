@@ -1,0 +1,2 @@
+// Public surface of node/. Other folders import only this file.
+export {}

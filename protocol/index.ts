@@ -1,0 +1,2 @@
+// Public surface of protocol/. Other folders import only this file.
+export {}

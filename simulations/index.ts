@@ -1,0 +1,2 @@
+// Public surface of simulations/. Other folders import only this file.
+export {}

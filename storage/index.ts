@@ -1,0 +1,2 @@
+// Public surface of storage/. Other folders import only this file.
+export {}

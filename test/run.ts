@@ -1,0 +1,84 @@
+// Test runner: every `*.test.ts` under test/ runs in its own Node process (isolation for
+// sockets, workers and native modules), two at a time, after the type check. Ends with the
+// summary line `N passed, N failed[, N skipped]`; exits non-zero on any failure.
+//
+//   npm test                      type check + every test file
+//   npm test -- crypto envelope   only files whose path contains one of the words
+//   npm test -- --no-typecheck    skip `tsc --noEmit`
+import { spawn } from 'node:child_process'
+import { readdirSync, statSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
+import { join, relative } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const args = process.argv.slice(2)
+const typecheck = !args.includes('--no-typecheck')
+const filters = args.filter((a) => !a.startsWith('--'))
+const perFileTimeoutMs = Number(process.env.MILAGRO_TEST_TIMEOUT_MS ?? 240_000)
+
+function findTests (dir: string): string[] {
+  const out: string[] = []
+  for (const name of readdirSync(dir).sort()) {
+    const path = join(dir, name)
+    if (statSync(path).isDirectory()) out.push(...findTests(path))
+    else if (name.endsWith('.test.ts')) out.push(path)
+  }
+  return out
+}
+
+interface Result { file: string, passed: number, failed: number, skipped: number, output: string, ms: number }
+
+function run (cmd: string, argv: string[], timeoutMs: number): Promise<{ code: number | null, output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, argv, { cwd: root, env: { ...process.env, FORCE_COLOR: '0' }, stdio: ['ignore', 'pipe', 'pipe'] })
+    let output = ''
+    child.stdout.on('data', (d: Buffer) => { output += d.toString() })
+    child.stderr.on('data', (d: Buffer) => { output += d.toString() })
+    const timer = setTimeout(() => {
+      output += `\n[runner] timed out after ${timeoutMs} ms, killed\n`
+      child.kill('SIGKILL')
+    }, timeoutMs)
+    child.on('close', (code) => { clearTimeout(timer); resolve({ code, output }) })
+  })
+}
+
+async function runFile (file: string): Promise<Result> {
+  const started = performance.now()
+  const { code, output } = await run(process.execPath, [file], perFileTimeoutMs)
+  const num = (label: string): number => Number(new RegExp(`${label}:\\s+(\\d+)`).exec(output)?.[1] ?? 0)
+  const total = num('Total')
+  let passed = num('Passed')
+  const skipped = num('Skipped')
+  let failed = Math.max(0, total - passed - skipped)
+  if (code !== 0 && failed === 0) { failed = 1; passed = Math.min(passed, total) }
+  return { file: relative(root, file), passed, failed, skipped, output, ms: performance.now() - started }
+}
+
+let passed = 0
+let failed = 0
+let skipped = 0
+
+if (typecheck) {
+  const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc')
+  const { code, output } = await run(process.execPath, [tsc, '--noEmit', '-p', root], 300_000)
+  if (code === 0) { passed++; console.log('ok   typecheck (tsc --noEmit)') } else { failed++; console.log('FAIL typecheck (tsc --noEmit)\n' + output) }
+}
+
+const files = findTests(join(root, 'test')).filter((f) => filters.length === 0 || filters.some((w) => f.includes(w)))
+const queue = [...files]
+const workers = Math.max(1, Math.min(Number(process.env.MILAGRO_TEST_JOBS ?? availableParallelism()), 4))
+await Promise.all(Array.from({ length: workers }, async () => {
+  for (let file = queue.shift(); file != null; file = queue.shift()) {
+    const r = await runFile(file)
+    passed += r.passed; failed += r.failed; skipped += r.skipped
+    const tag = r.failed > 0 ? 'FAIL' : 'ok  '
+    console.log(`${tag} ${r.file} (${r.passed} passed${r.skipped > 0 ? `, ${r.skipped} skipped` : ''}, ${Math.round(r.ms)} ms)`)
+    const notes = r.output.split('\n').filter((l) => l.startsWith('SKIP:'))
+    for (const n of notes) console.log('     ' + n)
+    if (r.failed > 0) console.log(r.output.split('\n').map((l) => '     ' + l).join('\n'))
+  }
+}))
+
+console.log(`${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ''}`)
+process.exitCode = failed > 0 ? 1 : 0
