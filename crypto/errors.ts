@@ -47,3 +47,11 @@ export class InvalidPointError extends CryptoError {
     this.name = 'InvalidPointError'
   }
 }
+
+/** An HPKE context's sequence number is exhausted (RFC 9180 §5.2); set up a new context. */
+export class MessageLimitReachedError extends CryptoError {
+  constructor (message = 'HPKE message limit reached for this context', options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'MessageLimitReachedError'
+  }
+}
