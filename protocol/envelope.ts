@@ -1,0 +1,264 @@
+// Encrypted envelopes: how one node says something to one or more others.
+//
+// Format (v1; field by field in docs/PROTOCOL.md). A canonical DAG-CBOR map:
+//   header in clear — v, sender (identity CID), recipients (identity CIDs, 1..MAX_RECIPIENTS, no
+//   duplicates), type, thread (CID|null), prev (CIDs of envelopes this answers), time (ms), a
+//   16-byte random nonce, aead (RFC 9180 AEAD id);
+//   keys — per recipient, in recipients' order: HPKE base-mode enc ‖ HPKE ciphertext of the content key;
+//   ct — the body (DAG-CBOR) sealed once with the AEAD under a fresh 32-byte content key;
+//   sig — the sender's Ed25519 signature over everything above.
+//
+// What is bound to what:
+//   - The body AEAD's associated data is the canonical header bytes, so a body cannot be moved
+//     under another header (sender, recipients, type, links, time).
+//   - Each wrapped key is HPKE-sealed to that recipient's X25519 key with info
+//     'milagro/envelope/v1 content-key' and aad = SHA-256(header) ‖ recipient CID bytes, so a key
+//     slot cannot be moved to another envelope or another recipient.
+//   - The signature covers every byte except itself (context 'milagro/envelope/v1'), so a
+//     third party can check authorship and integrity without being able to decrypt.
+// The content key is fresh per envelope and used for one AEAD call, so a fixed zero nonce is safe.
+//
+// Not covered here: replay (a node keeps the CIDs it has accepted; see node/), whether the sender
+// is entitled to send this type (reducers), and freshness of `time` (policy of the receiver).
+import {
+  concatBytes, DecryptionError, ED25519_SIGNATURE_LENGTH, InvalidSignatureError, randomBytes, sha256,
+  verify, wipe, type Signer
+} from '../crypto/index.ts'
+import { aeadOpen, aeadSeal, type AeadId } from '../crypto/aead.ts'
+import { open as hpkeOpen, seal as hpkeSeal } from '../crypto/hpke.ts'
+import {
+  asRecord, CID, checkCid, cidOf, decodeCanonical, encode, readBytes, readCidOrNull, readString, readUint, signingMessage
+} from './codec.ts'
+import {
+  DuplicateRecipientError, IdentityMismatchError, MalformedError, NotARecipientError, OversizedError, UnsupportedVersionError
+} from './errors.ts'
+import type { VerifiedIdentity } from './identity.ts'
+
+export const ENVELOPE_VERSION = 1
+/** Largest envelope a node accepts, in bytes. */
+export const MAX_ENVELOPE_BYTES = 1024 * 1024
+/** Largest body (encoded DAG-CBOR) a node seals. */
+export const MAX_BODY_BYTES = 768 * 1024
+export const MAX_RECIPIENTS = 64
+export const MAX_PREV_LINKS = 16
+export const ENVELOPE_SIGNATURE_CONTEXT = 'milagro/envelope/v1'
+export const CONTENT_KEY_INFO = new TextEncoder().encode('milagro/envelope/v1 content-key')
+const NONCE_LENGTH = 16
+const CONTENT_KEY_LENGTH = 32
+const KEY_SLOT_LENGTH = 32 + CONTENT_KEY_LENGTH + 16 // enc ‖ sealed content key ‖ tag
+const BODY_NONCE = new Uint8Array(12)
+const TYPE_PATTERN = /^[a-z][a-z0-9-]*(\/[a-z0-9][a-z0-9.-]*)*$/
+const TYPE_MAX = 64
+
+/** RFC 9180 AEAD identifiers usable for envelopes. */
+export const AEAD_IDS: Readonly<Record<number, AeadId>> = { 2: 'aes-256-gcm', 3: 'chacha20-poly1305' }
+export const DEFAULT_AEAD = 2
+
+export interface EnvelopeHeader {
+  readonly v: typeof ENVELOPE_VERSION
+  readonly sender: CID
+  readonly recipients: readonly CID[]
+  readonly type: string
+  readonly thread: CID | null
+  readonly prev: readonly CID[]
+  readonly time: number
+  readonly nonce: Uint8Array
+  readonly aead: number
+}
+
+/** A structurally valid envelope whose signature has not been checked yet. */
+export interface DecodedEnvelope {
+  readonly cid: CID
+  readonly bytes: Uint8Array
+  readonly header: EnvelopeHeader
+  readonly headerBytes: Uint8Array
+  readonly keys: readonly Uint8Array[]
+  readonly ct: Uint8Array
+  readonly sig: Uint8Array
+}
+
+export interface OpenedEnvelope {
+  readonly cid: CID
+  readonly header: EnvelopeHeader
+  readonly body: unknown
+}
+
+export interface EnvelopeSender {
+  readonly identity: VerifiedIdentity
+  readonly signer: Signer
+}
+
+export interface EnvelopeRecipientKey {
+  readonly identity: CID
+  readonly encryptionSecretKey: Uint8Array
+}
+
+export interface SealOptions {
+  readonly thread?: CID | null
+  readonly prev?: readonly CID[]
+  /** Milliseconds since the epoch; the caller's clock read, recorded in the header. */
+  readonly time?: number
+  readonly aead?: number
+  /** Source of randomness; injectable only so golden vectors are reproducible. */
+  readonly random?: (length: number) => Uint8Array
+}
+
+function headerValue (h: EnvelopeHeader): Record<string, unknown> {
+  return { v: h.v, sender: h.sender, recipients: h.recipients, type: h.type, thread: h.thread, prev: h.prev, time: h.time, nonce: h.nonce, aead: h.aead }
+}
+
+function keyAad (headerBytes: Uint8Array, recipient: CID): Uint8Array {
+  return concatBytes(sha256(headerBytes), recipient.bytes)
+}
+
+/** Seals `body` (any DAG-CBOR value) from `sender` to every identity in `recipients`. */
+export function seal (
+  sender: EnvelopeSender,
+  recipients: readonly VerifiedIdentity[],
+  type: string,
+  body: unknown,
+  options: SealOptions = {}
+): DecodedEnvelope {
+  const random = options.random ?? randomBytes
+  if (recipients.length === 0 || recipients.length > MAX_RECIPIENTS) throw new RangeError(`an envelope has 1..${MAX_RECIPIENTS} recipients`)
+  const seen = new Set<string>()
+  for (const r of recipients) {
+    const id = r.cid.toString()
+    if (seen.has(id)) throw new DuplicateRecipientError(`recipient ${id} is named twice`)
+    seen.add(id)
+  }
+  if (!TYPE_PATTERN.test(type) || type.length > TYPE_MAX) throw new RangeError(`invalid message type '${type}'`)
+  const prev = options.prev ?? []
+  if (prev.length > MAX_PREV_LINKS) throw new RangeError(`at most ${MAX_PREV_LINKS} prev links`)
+  const aead = options.aead ?? DEFAULT_AEAD
+  const aeadId = AEAD_IDS[aead]
+  if (aeadId === undefined) throw new RangeError(`unsupported AEAD id ${aead}`)
+  const plaintext = encode(body)
+  if (plaintext.length > MAX_BODY_BYTES) throw new OversizedError(`body is ${plaintext.length} bytes, over the limit of ${MAX_BODY_BYTES}`)
+
+  const header: EnvelopeHeader = {
+    v: ENVELOPE_VERSION,
+    sender: sender.identity.cid,
+    recipients: recipients.map((r) => r.cid),
+    type,
+    thread: options.thread ?? null,
+    prev,
+    time: options.time ?? Date.now(),
+    nonce: random(NONCE_LENGTH),
+    aead
+  }
+  const headerBytes = encode(headerValue(header))
+  const contentKey = random(CONTENT_KEY_LENGTH)
+  try {
+    const ct = aeadSeal(aeadId, contentKey, BODY_NONCE, plaintext, headerBytes)
+    const keys = recipients.map((r) => {
+      const { enc, ciphertext } = hpkeSeal({ aead: aeadId }, r.doc.encryptionKey, CONTENT_KEY_INFO, keyAad(headerBytes, r.cid), contentKey, { ikmE: random(32) })
+      return concatBytes(enc, ciphertext)
+    })
+    const unsigned = { ...headerValue(header), keys, ct }
+    const sig = sender.signer.sign(signingMessage(ENVELOPE_SIGNATURE_CONTEXT, unsigned))
+    const bytes = encode({ ...unsigned, sig })
+    if (bytes.length > MAX_ENVELOPE_BYTES) throw new OversizedError(`envelope is ${bytes.length} bytes, over the limit of ${MAX_ENVELOPE_BYTES}`)
+    return { cid: cidOf(bytes), bytes, header, headerBytes, keys, ct, sig }
+  } finally {
+    wipe(contentKey)
+  }
+}
+
+/** Parses an envelope's structure and limits (no signature check, no decryption). */
+export function decodeEnvelope (bytes: Uint8Array): DecodedEnvelope {
+  const what = 'envelope'
+  const value = decodeCanonical(bytes, what, MAX_ENVELOPE_BYTES)
+  const r = asRecord(value, what, ['v', 'sender', 'recipients', 'type', 'thread', 'prev', 'time', 'nonce', 'aead', 'keys', 'ct', 'sig'])
+  if (r.v !== ENVELOPE_VERSION) throw new UnsupportedVersionError(`${what} version ${String(r.v)} is not supported (this node speaks ${ENVELOPE_VERSION})`)
+  const recipients = readCidList(r.recipients, `${what}.recipients`, 1, MAX_RECIPIENTS)
+  const seen = new Set<string>()
+  for (const c of recipients) {
+    const id = c.toString()
+    if (seen.has(id)) throw new DuplicateRecipientError(`${what} names recipient ${id} twice`)
+    seen.add(id)
+  }
+  const aead = readUint(r, 'aead', what)
+  if (AEAD_IDS[aead] === undefined) throw new MalformedError(`${what}.aead ${aead} is not a supported AEAD`)
+  const sender = CID.asCID(r.sender)
+  if (sender === null) throw new MalformedError(`${what}.sender must be a CID link`)
+  const header: EnvelopeHeader = {
+    v: ENVELOPE_VERSION,
+    sender: checkCid(sender, `${what}.sender`),
+    recipients,
+    type: readString(r, 'type', what, TYPE_PATTERN, TYPE_MAX),
+    thread: readCidOrNull(r, 'thread', what),
+    prev: readCidList(r.prev, `${what}.prev`, 0, MAX_PREV_LINKS),
+    time: readUint(r, 'time', what),
+    nonce: readBytes(r, 'nonce', what, NONCE_LENGTH),
+    aead
+  }
+  if (!Array.isArray(r.keys) || r.keys.length !== recipients.length) throw new MalformedError(`${what}.keys must hold one key slot per recipient`)
+  const keys = r.keys.map((k, i) => {
+    if (!(k instanceof Uint8Array) || k.length !== KEY_SLOT_LENGTH) throw new MalformedError(`${what}.keys[${i}] must be ${KEY_SLOT_LENGTH} bytes`)
+    return k
+  })
+  const ct = readBytes(r, 'ct', what, { min: 16, max: MAX_ENVELOPE_BYTES })
+  const sig = readBytes(r, 'sig', what, ED25519_SIGNATURE_LENGTH)
+  return { cid: cidOf(bytes), bytes, header, headerBytes: encode(headerValue(header)), keys, ct, sig }
+}
+
+function readCidList (value: unknown, what: string, min: number, max: number): CID[] {
+  if (!Array.isArray(value)) throw new MalformedError(`${what} must be a list of CID links`)
+  if (value.length < min || value.length > max) throw new MalformedError(`${what} must hold ${min}..${max} links, got ${value.length}`)
+  return value.map((v, i) => {
+    const c = CID.asCID(v)
+    if (c === null) throw new MalformedError(`${what}[${i}] must be a CID link`)
+    return checkCid(c, `${what}[${i}]`)
+  })
+}
+
+function asDecoded (envelope: DecodedEnvelope | Uint8Array): DecodedEnvelope {
+  return envelope instanceof Uint8Array ? decodeEnvelope(envelope) : envelope
+}
+
+/**
+ * Checks that `sender` is the identity the header names and that its key signed every byte.
+ * Anyone can do this; no secret is needed.
+ */
+export function verifyEnvelope (envelope: DecodedEnvelope | Uint8Array, sender: VerifiedIdentity): DecodedEnvelope {
+  const e = asDecoded(envelope)
+  if (!e.header.sender.equals(sender.cid)) {
+    throw new IdentityMismatchError(`envelope ${e.cid.toString()} is from ${String(e.header.sender)}, not ${sender.cid.toString()}`)
+  }
+  const unsigned = { ...headerValue(e.header), keys: e.keys, ct: e.ct }
+  if (!verify(sender.doc.signingKey, signingMessage(ENVELOPE_SIGNATURE_CONTEXT, unsigned), e.sig)) {
+    throw new InvalidSignatureError(`envelope ${e.cid.toString()} signature does not verify`)
+  }
+  return e
+}
+
+/** Verifies, then decrypts as `recipient`. Throws NotARecipientError if it is not addressed to it. */
+export function openEnvelope (
+  envelope: DecodedEnvelope | Uint8Array,
+  sender: VerifiedIdentity,
+  recipient: EnvelopeRecipientKey
+): OpenedEnvelope {
+  const e = verifyEnvelope(envelope, sender)
+  const index = e.header.recipients.findIndex((c) => c.equals(recipient.identity))
+  if (index < 0) throw new NotARecipientError(`envelope ${e.cid.toString()} is not addressed to ${recipient.identity.toString()}`)
+  const aeadId = AEAD_IDS[e.header.aead] as AeadId
+  const slot = e.keys[index] as Uint8Array
+  let contentKey: Uint8Array | undefined
+  try {
+    contentKey = hpkeOpen({ aead: aeadId }, recipient.encryptionSecretKey, slot.subarray(0, 32), CONTENT_KEY_INFO, keyAad(e.headerBytes, recipient.identity), slot.subarray(32))
+    const plaintext = aeadOpen(aeadId, contentKey, BODY_NONCE, e.ct, e.headerBytes)
+    let body: unknown
+    try {
+      body = decodeCanonical(plaintext, 'envelope body', MAX_BODY_BYTES)
+    } catch (err) {
+      throw new MalformedError(`envelope ${e.cid.toString()} body is not canonical DAG-CBOR`, { cause: err })
+    }
+    return { cid: e.cid, header: e.header, body }
+  } catch (err) {
+    if ((err as Error).name === 'DecryptionError' || (err as Error).name === 'MalformedError') throw err
+    throw new DecryptionError(`envelope ${e.cid.toString()} cannot be decrypted with this key`, { cause: err })
+  } finally {
+    if (contentKey != null) wipe(contentKey)
+  }
+}
