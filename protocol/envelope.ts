@@ -224,7 +224,7 @@ function asDecoded (envelope: DecodedEnvelope | Uint8Array): DecodedEnvelope {
 export function verifyEnvelope (envelope: DecodedEnvelope | Uint8Array, sender: VerifiedIdentity): DecodedEnvelope {
   const e = asDecoded(envelope)
   if (!e.header.sender.equals(sender.cid)) {
-    throw new IdentityMismatchError(`envelope ${e.cid.toString()} is from ${String(e.header.sender)}, not ${sender.cid.toString()}`)
+    throw new IdentityMismatchError(`envelope ${e.cid.toString()} is from ${String(e.header.sender)}, not ${String(sender.cid)}`)
   }
   const unsigned = { ...headerValue(e.header), keys: e.keys, ct: e.ct }
   if (!verify(sender.doc.signingKey, signingMessage(ENVELOPE_SIGNATURE_CONTEXT, unsigned), e.sig)) {
