@@ -18,7 +18,8 @@ export interface Figure {
 }
 export type Report = (figure: Figure) => void
 export interface BenchOptions { readonly only?: string }
-type BenchModule = { bench: (report: Report, options?: BenchOptions) => Promise<void> }
+/** A figure script; `figures` lists the name prefixes it reports (default: its file name). */
+type BenchModule = { bench: (report: Report, options?: BenchOptions) => Promise<void>, figures?: readonly string[] }
 
 const { values } = parseArgs({
   options: { json: { type: 'boolean', default: false }, only: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
@@ -45,16 +46,20 @@ function fmt (n: number): string {
 }
 
 const only = values.only
-const scripts = listScripts().filter((s) => only === undefined || only.startsWith(s) || s.startsWith(only.split('.')[0] ?? only))
+const matches = (prefix: string): boolean => only === undefined || prefix.startsWith(only) || only.startsWith(prefix)
+const scripts: Array<{ script: string, mod: BenchModule }> = []
+for (const script of listScripts()) {
+  const mod = await import(`./bench/${script}.ts`) as BenchModule
+  if ((mod.figures ?? [script]).some(matches)) scripts.push({ script, mod })
+}
 if (scripts.length === 0) {
   console.error(`bench: no figure script matches '${only ?? ''}' (have: ${listScripts().join(', ')})`)
   process.exit(2)
 }
 const started = performance.now()
-for (const script of scripts) {
-  const mod = await import(`./bench/${script}.ts`) as BenchModule
+for (const { mod } of scripts) {
   await mod.bench((f) => {
-    if (only !== undefined && !f.name.startsWith(only) && !script.startsWith(only)) return
+    if (only !== undefined && !f.name.startsWith(only) && !only.startsWith(f.name)) return
     const r = ratio(f)
     if (values.json === true) {
       console.log(JSON.stringify({ name: f.name, value: Number(f.value.toPrecision(6)), unit: f.unit, ...(f.peer !== undefined ? { peer: f.peer, peerValue: Number((f.peerValue ?? 0).toPrecision(6)), ratio: r === undefined ? null : Number(r.toFixed(2)) } : {}) }))
