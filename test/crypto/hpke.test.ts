@@ -295,7 +295,7 @@ test('unknown suite → RangeError', () => {
   throwsNamed(() => seal({ aead: 'aes-192-gcm' as AeadId }, recipient.publicKey, info, aad, pt), 'RangeError')
 })
 
-test('key schedule cache: alternating info / psk_id values never reuse a stale context', () => {
+test('info and psk_id are bound: each opens only with its own value, also when values alternate', () => {
   const infos = [text('a'), text('b'), text(''), text('a')]
   const sealed = infos.map((i) => ({ i, ...seal(suite, recipient.publicKey, i, aad, pt) }))
   for (const x of sealed) {
@@ -309,10 +309,9 @@ test('key schedule cache: alternating info / psk_id values never reuse a stale c
   const psk = hex('77'.repeat(32))
   const a = setupPSKS(suite, recipient.publicKey, info, psk, text('id-a'))
   const ct = a.context.seal(aad, pt)
-  setupPSKS(suite, recipient.publicKey, info, psk, text('id-b')) // replaces the cached psk-mode context
   throwsNamed(() => setupPSKR(suite, a.enc, recipient.secretKey, info, psk, text('id-b')).open(aad, ct), 'DecryptionError')
   assert.is(toHex(setupPSKR(suite, a.enc, recipient.secretKey, info, psk, text('id-a')).open(aad, ct)), toHex(pt))
-  // a cached info must be a copy: mutating the caller's buffer afterwards changes nothing
+  // nothing keeps a reference to the caller's info: mutating it afterwards changes the binding
   const mutable = text('mutable info')
   const m = seal(suite, recipient.publicKey, mutable, aad, pt)
   mutable[0] = 0x4d
