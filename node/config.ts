@@ -1,0 +1,77 @@
+// The node's configuration: one JSON file in the node home, validated by a zod schema at start.
+// Errors name the exact field and the problem (`ConfigError: listen[1]: not a multiaddr`).
+import { readFile } from 'node:fs/promises'
+import { z } from 'zod'
+import { ConfigError } from './errors.ts'
+
+export const CONFIG_VERSION = 1
+export const ROLES = ['principal', 'fiduciary', 'beneficiary'] as const
+export const SERVICES = ['custody', 'safeguard', 'mpin'] as const
+
+const multiaddr = z.string().regex(/^(\/[a-z0-9-]+\/[^/\s]+)+(\/p2p\/[1-9A-HJ-NP-Za-km-z]+)?$/, 'not a multiaddr (e.g. /ip4/127.0.0.1/tcp/4101)')
+
+const keystoreSchema = z.discriminatedUnion('backend', [
+  z.object({
+    backend: z.literal('software'),
+    /** Name of an environment variable holding the passphrase; without it the KEK is a 0600 file. */
+    passphraseEnv: z.string().min(1).optional()
+  }).strict(),
+  z.object({
+    backend: z.literal('pkcs11'),
+    module: z.string().min(1),
+    tokenLabel: z.string().min(1).max(32),
+    /** The PIN comes from an environment variable or a 0600 file, never from the config or argv. */
+    pinEnv: z.string().min(1).optional(),
+    pinFile: z.string().min(1).optional()
+  }).strict().refine((k) => (k.pinEnv === undefined) !== (k.pinFile === undefined), { message: 'set exactly one of pinEnv or pinFile' })
+])
+
+export const configSchema = z.object({
+  version: z.literal(CONFIG_VERSION),
+  name: z.string().min(1).max(64),
+  roles: z.array(z.enum(ROLES)).min(1).default([...ROLES]),
+  services: z.array(z.enum(SERVICES)).default([...SERVICES]),
+  listen: z.array(multiaddr).default(['/ip4/127.0.0.1/tcp/4101']),
+  bootstrap: z.array(multiaddr).default([]),
+  api: z.object({
+    host: z.string().min(1).default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535).default(4100)
+  }).strict().default({ host: '127.0.0.1', port: 4100 }),
+  keystore: keystoreSchema.default({ backend: 'software' }),
+  log: z.object({
+    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')
+  }).strict().default({ level: 'info' }),
+  storage: z.object({
+    checkpointEvery: z.number().int().min(1).default(1000)
+  }).strict().default({ checkpointEvery: 1000 })
+}).strict()
+
+export type NodeConfig = z.infer<typeof configSchema>
+export type ConfigInput = z.input<typeof configSchema>
+
+/** Validates a parsed config; the error names the first bad field and what is wrong with it. */
+export function parseConfig (value: unknown, source = 'config'): NodeConfig {
+  const result = configSchema.safeParse(value)
+  if (!result.success) {
+    const issue = result.error.issues[0]
+    const path = issue === undefined || issue.path.length === 0 ? '(root)' : issue.path.map((p) => typeof p === 'number' ? `[${p}]` : `.${String(p)}`).join('').replace(/^\./, '')
+    throw new ConfigError(`${source}: ${path}: ${issue?.message ?? 'invalid'}`)
+  }
+  return result.data
+}
+
+export async function readConfig (path: string): Promise<NodeConfig> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (err) {
+    throw new ConfigError(`cannot read config file ${path}: ${(err as Error).message}`, { cause: err })
+  }
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch (err) {
+    throw new ConfigError(`${path} is not valid JSON: ${(err as Error).message}`, { cause: err })
+  }
+  return parseConfig(value, path)
+}
