@@ -8,3 +8,12 @@ export {
   type SigningKeyPair
 } from './ed25519.ts'
 export { SECP256K1_PUBLIC_KEY_LENGTH, assertSecp256k1PublicKey, secp256k1PublicKey, generateSecp256k1SecretKey } from './secp256k1.ts'
+export { X25519_KEY_LENGTH, generateKeyAgreementKeyPair, keyAgreementKeyPairFromSecret, x25519, type KeyAgreementKeyPair } from './x25519.ts'
+export { aeadSeal, aeadOpen, aeadKeyLength, AEAD_NONCE_LENGTH, AEAD_TAG_LENGTH, type AeadId } from './aead.ts'
+export { hkdfExtract, hkdfExpand } from './hkdf.ts'
+export {
+  seal as hpkeSeal, open as hpkeOpen, setupBaseS, setupBaseR, setupPSKS, setupPSKR,
+  deriveKeyPair as hpkeDeriveKeyPair, importRecipientKey, DEFAULT_HPKE_SUITE,
+  type HpkeSuite, type SealOptions as HpkeSealOptions,
+  type SenderContext, type RecipientContext, type RecipientKey
+} from './hpke.ts'

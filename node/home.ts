@@ -19,9 +19,9 @@ import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import type { PrivateKey } from '@libp2p/interface'
 import {
-  generateSecp256k1SecretKey, generateSigningKeyPair, randomBytes, secp256k1PublicKey, Signer, toHex, fromHex
+  generateSecp256k1SecretKey, generateSigningKeyPair, keyAgreementKeyPairFromSecret, randomBytes, secp256k1PublicKey,
+  Signer, toHex, fromHex
 } from '../crypto/index.ts'
-import { keyAgreementKeyPairFromSecret } from '../crypto/x25519.ts'
 import { createIdentity, decodeIdentity, type VerifiedIdentity } from '../protocol/identity.ts'
 import { CONFIG_VERSION, parseConfig, readConfig, type ConfigInput, type NodeConfig } from './config.ts'
 import { HomeError, HomeExistsError } from './errors.ts'

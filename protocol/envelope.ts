@@ -21,11 +21,9 @@
 // Not covered here: replay (a node keeps the CIDs it has accepted; see node/), whether the sender
 // is entitled to send this type (reducers), and freshness of `time` (policy of the receiver).
 import {
-  concatBytes, DecryptionError, ED25519_SIGNATURE_LENGTH, InvalidSignatureError, randomBytes, sha256,
-  verify, wipe, type Signer
+  aeadOpen, aeadSeal, concatBytes, DecryptionError, ED25519_SIGNATURE_LENGTH, hpkeOpen, hpkeSeal, InvalidSignatureError,
+  randomBytes, sha256, verify, wipe, type AeadId, type RecipientKey, type Signer
 } from '../crypto/index.ts'
-import { aeadOpen, aeadSeal, type AeadId } from '../crypto/aead.ts'
-import { open as hpkeOpen, seal as hpkeSeal } from '../crypto/hpke.ts'
 import {
   asRecord, CID, checkCid, cidOf, decodeCanonical, encode, readBytes, readCidOrNull, readString, readUint, signingMessage
 } from './codec.ts'
@@ -90,7 +88,8 @@ export interface EnvelopeSender {
 
 export interface EnvelopeRecipientKey {
   readonly identity: CID
-  readonly encryptionSecretKey: Uint8Array
+  /** Raw X25519 secret, or one imported once with `importRecipientKey` (faster on hot paths). */
+  readonly encryptionSecretKey: Uint8Array | RecipientKey
 }
 
 export interface SealOptions {
