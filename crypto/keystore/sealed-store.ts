@@ -1,0 +1,182 @@
+// SealedKeyStore: the KeyStore operations common to both backends, over a Sealer (the backend's
+// key-encryption key: a software AES-256 key, or an AES-256 key inside a PKCS#11 token) and a
+// RecordStore (one wrapped record per handle on disk).
+//
+// Guarantees: a secret exists in clear only in process memory, only while an operation needs it
+// (generate/import until it is sealed; use/secp256k1*/release/publicPart for the duration of the
+// call), and that buffer is zeroed with fill(0) when the operation settles. Every read
+// authenticates the record (AEAD over handle, kind, algorithm and public part) before using it.
+//
+// What JS cannot guarantee (see also the README's Security section): zeroing a Uint8Array does
+// not reach copies the engine or a library made — bigint conversions for curve arithmetic,
+// noble's internal values, OpenSSL / the PKCS#11 module's own buffers, strings — nor memory the
+// GC moved or the OS swapped out. Operations are not constant-time across kinds or lengths.
+import { secp256k1 } from '@noble/curves/secp256k1.js'
+import { InvalidPointError } from '../errors.ts'
+import { seal as hpkeSeal } from '../hpke.ts'
+import { KeyStoreNotStartedError, UnsupportedKindError } from './errors.ts'
+import { newHandle, parseHandle, type ParsedHandle } from './handle.ts'
+import { assertKind, assertSecret, publicPartOf, randomSecret } from './kinds.ts'
+import { recordAad, type RecordStore, type SealedRecord } from './records.ts'
+import type {
+  AbortOptions, GenerateOptions, KeyStore, KeyStoreBackend, ReleasedSecret, ReleaseOptions, SecretKind, StoredSecret
+} from './types.ts'
+
+/** A backend's key-encryption key. `open` throws TamperedRecordError when a record does not authenticate. */
+export interface Sealer {
+  /** Stored in each record and bound into its associated data. */
+  readonly alg: string
+  /** `hasRecords`: records exist, so the KEK must already exist (never create a new one then). */
+  start (context: { readonly hasRecords: boolean }, options?: AbortOptions): Promise<void>
+  stop (): Promise<void>
+  seal (aad: Uint8Array, plaintext: Uint8Array): Promise<{ iv: Uint8Array, ciphertext: Uint8Array }>
+  open (aad: Uint8Array, iv: Uint8Array, ciphertext: Uint8Array): Promise<Uint8Array>
+}
+
+type Point = ReturnType<typeof secp256k1.Point.fromBytes>
+
+function parsePoint (point: unknown): Point {
+  if (!(point instanceof Uint8Array)) throw new InvalidPointError('point must be a Uint8Array')
+  try {
+    const p = secp256k1.Point.fromBytes(point)
+    p.assertValidity()
+    return p
+  } catch (err) {
+    throw new InvalidPointError('not a valid SEC1 secp256k1 point', { cause: err })
+  }
+}
+
+function scalarOf (secret: Uint8Array): bigint {
+  return BigInt('0x' + Buffer.from(secret.buffer, secret.byteOffset, secret.byteLength).toString('hex'))
+}
+
+export class SealedKeyStore implements KeyStore {
+  readonly backend: KeyStoreBackend
+  readonly #sealer: Sealer
+  readonly #records: RecordStore
+  #started = false
+
+  constructor (init: { backend: KeyStoreBackend, sealer: Sealer, records: RecordStore }) {
+    this.backend = init.backend
+    this.#sealer = init.sealer
+    this.#records = init.records
+  }
+
+  async start (options?: AbortOptions): Promise<void> {
+    if (this.#started) return
+    options?.signal?.throwIfAborted()
+    await this.#records.init()
+    const hasRecords = (await this.#records.list(options)).length > 0
+    await this.#sealer.start({ hasRecords }, options)
+    this.#started = true
+  }
+
+  async stop (): Promise<void> {
+    if (!this.#started) return
+    this.#started = false
+    await this.#sealer.stop()
+  }
+
+  #check (options?: AbortOptions): void {
+    options?.signal?.throwIfAborted()
+    if (!this.#started) throw new KeyStoreNotStartedError()
+  }
+
+  async generate (kind: SecretKind, options?: GenerateOptions): Promise<StoredSecret> {
+    this.#check(options)
+    assertKind(kind)
+    const secret = randomSecret(kind, options?.length)
+    try {
+      return await this.#store(kind, secret, options)
+    } finally {
+      secret.fill(0)
+    }
+  }
+
+  async import (kind: SecretKind, secret: Uint8Array, options?: AbortOptions): Promise<StoredSecret> {
+    this.#check(options)
+    assertKind(kind)
+    assertSecret(kind, secret)
+    const copy = Uint8Array.from(secret) // the caller may zero its buffer while we await
+    try {
+      return await this.#store(kind, copy, options)
+    } finally {
+      copy.fill(0)
+    }
+  }
+
+  async #store (kind: SecretKind, secret: Uint8Array, options?: AbortOptions): Promise<StoredSecret> {
+    const { handle } = newHandle(kind)
+    const publicPart = publicPartOf(kind, secret)
+    const header = { handle, kind, alg: this.#sealer.alg, publicPart }
+    const { iv, ciphertext } = await this.#sealer.seal(recordAad(header), secret)
+    await this.#records.put({ ...header, iv, ciphertext }, options)
+    return { handle, kind, publicPart: publicPart.slice() }
+  }
+
+  /** Reads and authenticates the record; returns it with the secret in a buffer the caller zeroes. */
+  async #unwrap (h: ParsedHandle, options?: AbortOptions): Promise<{ record: SealedRecord, secret: Uint8Array }> {
+    const record = await this.#records.get(h, options)
+    const secret = await this.#sealer.open(recordAad(record), record.iv, record.ciphertext)
+    return { record, secret }
+  }
+
+  async #with<T> (handle: string, options: AbortOptions | undefined, fn: (secret: Uint8Array, record: SealedRecord) => T | Promise<T>): Promise<T> {
+    this.#check(options)
+    const h = parseHandle(handle)
+    const { record, secret } = await this.#unwrap(h, options)
+    try {
+      return await fn(secret, record)
+    } finally {
+      secret.fill(0)
+    }
+  }
+
+  async publicPart (handle: string, options?: AbortOptions): Promise<Uint8Array> {
+    return await this.#with(handle, options, (_secret, record) => record.publicPart.slice())
+  }
+
+  async use<T> (handle: string, fn: (secret: Uint8Array) => T | Promise<T>, options?: AbortOptions): Promise<T> {
+    if (typeof fn !== 'function') throw new TypeError('use() needs a function')
+    return await this.#with(handle, options, async (secret) => await fn(secret))
+  }
+
+  async secp256k1AddPublic (handle: string, point: Uint8Array, options?: AbortOptions): Promise<Uint8Array> {
+    const h = this.#secp256k1Handle(handle)
+    const p = parsePoint(point)
+    return await this.#with(h, options, (secret) => {
+      const sum = secp256k1.Point.BASE.multiply(scalarOf(secret)).add(p)
+      if (sum.is0()) throw new InvalidPointError('secret·G + point is the point at infinity')
+      return sum.toBytes(true)
+    })
+  }
+
+  async secp256k1Multiply (handle: string, point: Uint8Array, options?: AbortOptions): Promise<Uint8Array> {
+    const h = this.#secp256k1Handle(handle)
+    const p = parsePoint(point)
+    return await this.#with(h, options, (secret) => p.multiply(scalarOf(secret)).toBytes(true))
+  }
+
+  #secp256k1Handle (handle: string): string {
+    const h = parseHandle(handle)
+    if (h.kind !== 'secp256k1') throw new UnsupportedKindError(`a ${h.kind} secret has no secp256k1 operations`)
+    return h.handle
+  }
+
+  async release (handle: string, recipientPublicKey: Uint8Array, info: Uint8Array, options?: ReleaseOptions): Promise<ReleasedSecret> {
+    const aead = options?.aead ?? 'aes-256-gcm'
+    const aad = options?.aad ?? new Uint8Array(0)
+    return await this.#with(handle, options, (secret) => hpkeSeal({ aead }, recipientPublicKey, info, aad, secret))
+  }
+
+  async destroy (handle: string, options?: AbortOptions): Promise<void> {
+    this.#check(options)
+    const h = parseHandle(handle)
+    await this.#records.delete(h, options)
+  }
+
+  async list (options?: AbortOptions): Promise<string[]> {
+    this.#check(options)
+    return await this.#records.list(options)
+  }
+}
