@@ -55,3 +55,27 @@ export class MessageLimitReachedError extends CryptoError {
     this.name = 'MessageLimitReachedError'
   }
 }
+
+/** A Bitcoin or Ethereum address is malformed, has a bad checksum, or belongs to another network. */
+export class InvalidAddressError extends CryptoError {
+  constructor (message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'InvalidAddressError'
+  }
+}
+
+/** A proof (e.g. a custody proof of possession of a key) does not verify for its key and context. */
+export class InvalidProofError extends CryptoError {
+  constructor (message = 'proof does not verify', options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'InvalidProofError'
+  }
+}
+
+/** A revealed value (key, combined secret) does not match what was committed to earlier. */
+export class CommitmentMismatchError extends CryptoError {
+  constructor (message = 'revealed value does not match its commitment', options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'CommitmentMismatchError'
+  }
+}
