@@ -1,0 +1,245 @@
+// A pool of worker threads for pairing and signature work, on piscina 5: one worker per core by
+// default, each initialising mcl-wasm once per curve (BN254, BLS12-381) when it starts.
+//
+// What it guarantees:
+//   · Backpressure by rejection: at most `maxQueue` tasks wait beyond the ones running; a
+//     submission past that rejects at once with QueueFullError and runs nothing. Callers back
+//     off and resubmit (`queueSize` / `capacity` tell how full it is).
+//   · Batches: the *Batch methods split their items into one task per worker, so one call
+//     uses every core and pays the thread hop once per chunk, not per item.
+//   · A worker that dies (process.exit, an uncaught exception, an out-of-memory abort) fails
+//     the task it was running with WorkerCrashedError, and piscina starts a replacement so the
+//     pool keeps its size. Other workers and queued tasks are unaffected.
+//   · Job failures keep their types across the thread boundary: BadPinError, InvalidPointError,
+//     InvalidKeyError, RangeError, TypeError (see jobs.ts).
+//   · Startable: start() spawns and warms the workers; stop() refuses new submissions, lets
+//     every running and queued task finish, then ends every thread. stop({ signal }) stops at
+//     once when the signal aborts: unfinished tasks reject with PoolStoppedError. Submissions
+//     outside start()..stop() get PoolStoppedError.
+//   · `options.signal` aborts a task: a queued one is dropped, a running one costs its worker
+//     (piscina terminates and replaces it); the promise rejects with piscina's AbortError.
+import { availableParallelism } from 'node:os'
+import { fileURLToPath } from 'node:url'
+import { Piscina } from 'piscina'
+import { curveNames } from '../mpin/params.ts'
+import type { CurveName } from '../mpin/params.ts'
+import type { Ed25519BatchItem } from './ed25519-batch.ts'
+import { PoolStoppedError, QueueFullError, WorkerCrashedError } from './errors.ts'
+import { toError } from './jobs.ts'
+import type { MpinIssueJob, MpinVerifyJob, Outcome } from './jobs.ts'
+
+export interface CryptoPoolLogger {
+  warn: (obj: object, msg: string) => void
+}
+
+export interface CryptoPoolOptions {
+  /** Worker threads; default: the machine's available parallelism. */
+  readonly size?: number
+  /** Tasks allowed to wait beyond those running (a batch chunk is one task); default 1024. */
+  readonly maxQueue?: number
+  /** Curves each worker loads at start; default both. */
+  readonly curves?: readonly CurveName[]
+  /** Worker module; default ./worker.ts. A replacement must export the same handlers (tests extend it). */
+  readonly worker?: URL
+  readonly logger?: CryptoPoolLogger
+}
+
+export interface RunOptions {
+  readonly signal?: AbortSignal
+}
+
+export interface StopOptions {
+  /** When it aborts, stop waiting for tasks: terminate the workers and reject what is left. */
+  readonly signal?: AbortSignal
+}
+
+/** null: accepted; otherwise why verification failed (BadPinError, InvalidPointError, ...). */
+export type MpinVerifyResult = Error | null
+
+const ED25519_MIN_CHUNK = 64
+
+function split<T> (items: readonly T[], parts: number): T[][] {
+  const n = Math.max(1, Math.min(parts, items.length))
+  const size = Math.ceil(items.length / n)
+  const out: T[][] = []
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
+  return out
+}
+
+export class CryptoPool {
+  readonly size: number
+  readonly maxQueue: number
+  readonly #curves: readonly CurveName[]
+  readonly #worker: URL
+  readonly #logger: CryptoPoolLogger | undefined
+  #piscina: Piscina | undefined
+  #stopping: Promise<void> | undefined
+  #crashes = 0
+  readonly #inflight = new Set<Promise<unknown>>()
+
+  constructor (options: CryptoPoolOptions = {}) {
+    this.size = options.size ?? availableParallelism()
+    if (!Number.isInteger(this.size) || this.size < 1) throw new RangeError('pool size must be a positive integer')
+    this.maxQueue = options.maxQueue ?? 1024
+    if (!Number.isInteger(this.maxQueue) || this.maxQueue < 0) throw new RangeError('maxQueue must be a non-negative integer')
+    this.#curves = options.curves ?? curveNames
+    this.#worker = options.worker ?? new URL('./worker.ts', import.meta.url)
+    this.#logger = options.logger
+  }
+
+  get running (): boolean {
+    return this.#piscina !== undefined && this.#stopping === undefined
+  }
+
+  /** Tasks waiting for a worker. */
+  get queueSize (): number {
+    return this.#piscina?.queueSize ?? 0
+  }
+
+  /** Live worker threads (drops briefly while a crashed worker is replaced). */
+  get threads (): number {
+    return this.#piscina?.threads.length ?? 0
+  }
+
+  /** Workers lost to crashes since start(). */
+  get crashes (): number {
+    return this.#crashes
+  }
+
+  async start (): Promise<void> {
+    if (this.#stopping !== undefined) await this.#stopping
+    if (this.#piscina !== undefined) return
+    this.#crashes = 0
+    const piscina = new Piscina({
+      filename: fileURLToPath(this.#worker),
+      minThreads: this.size,
+      maxThreads: this.size,
+      maxQueue: this.maxQueue,
+      concurrentTasksPerWorker: 1,
+      idleTimeout: 2 ** 31 - 1,
+      workerData: { curves: [...this.#curves] }
+    })
+    // A worker error with no task to blame is reported here; without a listener it would crash the process.
+    piscina.on('error', (err: unknown) => {
+      if (this.#stopping !== undefined) {
+        this.#logger?.warn({ err }, 'crypto pool did not stop in time; workers terminated')
+        return
+      }
+      this.#crashes++
+      this.#logger?.warn({ err }, 'crypto pool worker failed outside a task; replaced')
+    })
+    this.#piscina = piscina
+    // Warm-up: one task per worker, so each has loaded its curves before real work arrives.
+    await Promise.all(Array.from({ length: this.size }, async () => await this.run('ready', undefined)))
+  }
+
+  /** Refuses new work, waits for running and queued tasks (or for `signal`), then ends all workers. */
+  async stop (options: StopOptions = {}): Promise<void> {
+    const piscina = this.#piscina
+    if (piscina === undefined) return
+    if (this.#stopping === undefined) {
+      this.#stopping = (async () => {
+        try {
+          await this.#drain(options.signal)
+        } finally {
+          await piscina.destroy()
+          this.#piscina = undefined
+          this.#stopping = undefined
+        }
+      })()
+    }
+    await this.#stopping
+  }
+
+  async #drain (signal: AbortSignal | undefined): Promise<void> {
+    if (signal?.aborted === true) return
+    const settled = Promise.allSettled([...this.#inflight])
+    if (signal === undefined) {
+      await settled
+      return
+    }
+    let onAbort: (() => void) | undefined
+    const aborted = new Promise<void>((resolve) => { onAbort = resolve })
+    signal.addEventListener('abort', onAbort as () => void, { once: true })
+    try {
+      await Promise.race([settled, aborted])
+    } finally {
+      signal.removeEventListener('abort', onAbort as () => void)
+    }
+  }
+
+  #mapError (err: unknown): Error {
+    const e = err instanceof Error ? err : new Error(String(err))
+    if (e.name === 'AbortError') return e
+    if (e.message === 'Task queue is at limit' || e.message === 'No task queue available and all Workers are busy') {
+      return new QueueFullError(undefined, { cause: e })
+    }
+    if (e.message === 'Terminating worker thread' || e.message === 'Close operation timed out') {
+      return new PoolStoppedError('crypto pool stopped before the task completed', { cause: e })
+    }
+    // Handlers never throw for a job's own failure (they return outcomes), so a rejection here
+    // means the worker itself failed: piscina says "worker exited with code: N" or passes the
+    // uncaught error on.
+    this.#crashes++
+    this.#logger?.warn({ err: e }, 'crypto pool worker crashed during a task; replaced')
+    return new WorkerCrashedError(`crypto pool worker crashed: ${e.message}`, { cause: e })
+  }
+
+  /** Low-level: runs the worker module's handler `name` on `payload`. */
+  async run<T> (name: string, payload: unknown, options: RunOptions = {}): Promise<T> {
+    const piscina = this.#piscina
+    if (piscina === undefined || this.#stopping !== undefined) throw new PoolStoppedError()
+    options.signal?.throwIfAborted()
+    const task = piscina.run(payload, { name, ...(options.signal === undefined ? {} : { signal: options.signal }) }) as Promise<T>
+    this.#inflight.add(task)
+    try {
+      return await task
+    } catch (err) {
+      throw this.#mapError(err)
+    } finally {
+      this.#inflight.delete(task)
+    }
+  }
+
+  /** Server verification of one M-Pin login: resolves on accept, rejects with BadPinError etc. */
+  async mpinVerify (job: MpinVerifyJob, options?: RunOptions): Promise<void> {
+    const [outcome] = await this.run<Array<Outcome<null>>>('mpinVerify', [job], options)
+    if (outcome === undefined) throw new TypeError('worker returned no outcome')
+    if (!outcome.ok) throw toError(outcome)
+  }
+
+  /** Verifies many logins across all workers; one result per job, in order (null = accepted). */
+  async mpinVerifyBatch (jobs: readonly MpinVerifyJob[], options?: RunOptions): Promise<MpinVerifyResult[]> {
+    if (jobs.length === 0) return []
+    const chunks = await Promise.all(split(jobs, this.size).map(async (chunk) =>
+      await this.run<Array<Outcome<null>>>('mpinVerify', chunk, options)))
+    return chunks.flat().map((o) => o.ok ? null : toError(o))
+  }
+
+  /** Issues one share (server secret, client secret or time permit) in a worker. */
+  async mpinIssue (job: MpinIssueJob, options?: RunOptions): Promise<Uint8Array> {
+    const [share] = await this.mpinIssueBatch([job], options)
+    if (share === undefined) throw new TypeError('worker returned no share')
+    return share
+  }
+
+  /** Issues many shares across all workers, in order; rejects with the first job's error if any fails. */
+  async mpinIssueBatch (jobs: readonly MpinIssueJob[], options?: RunOptions): Promise<Uint8Array[]> {
+    if (jobs.length === 0) return []
+    const chunks = await Promise.all(split(jobs, this.size).map(async (chunk) =>
+      await this.run<Array<Outcome<Uint8Array>>>('mpinIssue', chunk, options)))
+    return chunks.flat().map((o) => {
+      if (!o.ok) throw toError(o)
+      return o.value
+    })
+  }
+
+  /** Ed25519 verification of many signatures across all workers (log replay): one boolean per item. */
+  async verifyBatch (items: readonly Ed25519BatchItem[], options?: RunOptions): Promise<boolean[]> {
+    if (items.length === 0) return []
+    const parts = Math.min(this.size, Math.ceil(items.length / ED25519_MIN_CHUNK))
+    const chunks = await Promise.all(split(items, parts).map(async (chunk) =>
+      await this.run<boolean[]>('ed25519Verify', chunk, options)))
+    return chunks.flat()
+  }
+}
