@@ -1,0 +1,25 @@
+// The three published addresses of a custody wallet key: Bitcoin P2WPKH (bech32), Bitcoin P2PKH
+// (Base58Check) on the configured network, and Ethereum (EIP-55). The key is decoded and checked
+// once (on the curve, not infinity); see bitcoin-address.ts and ethereum-address.ts for the formats.
+import { InvalidKeyError } from '../errors.ts'
+import { p2pkhFromValid, p2wpkhFromValid } from './bitcoin-address.ts'
+import type { BitcoinNetwork } from './bitcoin-network.ts'
+import { ethereumAddressFromUncompressed } from './ethereum-address.ts'
+import { COMPRESSED_KEY_LENGTH, uncompressPublicKey } from './point.ts'
+
+export interface WalletAddresses {
+  readonly p2wpkh: string
+  readonly p2pkh: string
+  readonly ethereum: string
+}
+
+/** All three addresses of a 33-byte compressed wallet public key. */
+export function walletAddresses (publicKey: Uint8Array, network: BitcoinNetwork): WalletAddresses {
+  if (publicKey.length !== COMPRESSED_KEY_LENGTH) throw new InvalidKeyError('wallet public key must be 33 bytes (compressed)')
+  const uncompressed = uncompressPublicKey(publicKey)
+  return {
+    p2wpkh: p2wpkhFromValid(publicKey, network),
+    p2pkh: p2pkhFromValid(publicKey, network),
+    ethereum: ethereumAddressFromUncompressed(uncompressed)
+  }
+}

@@ -1,0 +1,47 @@
+// Additive share arithmetic of the custody wallet key on secp256k1 (DESIGN.md §1, issue 5).
+//
+// The wallet secret is w = Σ sᵢ mod n over the parties' secret shares (beneficiary, fiduciary —
+// later several fiduciaries), and the wallet public key is W = Σ Sᵢ with Sᵢ = sᵢ·G, so anyone can
+// compute W and its addresses from the public shares alone, and only whoever holds every sᵢ can
+// compute w. Guarantees: every input is validated (compressed points on the curve, scalars in
+// [1, n−1]); a sum equal to the point at infinity or to 0 mod n is rejected (InvalidKeyError);
+// checkCombined fails with CommitmentMismatchError when w·G ≠ W.
+//
+// Not guaranteed here: that no share was chosen as a function of another (a "rogue key" such as
+// S_B = T − S_A, which would hand the whole wallet to B). That is what pop.ts / commit.ts are for:
+// accept a public share only with a valid proof of possession for its order context.
+// Scalars are JS bigints: memory holding them cannot be wiped, and bigint addition is not
+// guaranteed constant-time (see the README's Security section).
+import { secp256k1 } from '@noble/curves/secp256k1.js'
+import { equalBytes } from '../bytes.ts'
+import { CommitmentMismatchError } from '../errors.ts'
+import { CURVE_ORDER, decodePublicKey, decodeSecretKey, encodePoint, encodeSecretKey, publicKeyOfScalar } from './point.ts'
+
+/** W = S₁ + S₂ + … as a 33-byte compressed key. InvalidKeyError for a bad key or a sum at infinity. */
+export function combinePublicKeys (...publicKeys: readonly Uint8Array[]): Uint8Array {
+  if (publicKeys.length === 0) throw new RangeError('combinePublicKeys needs at least one public key')
+  let sum = secp256k1.Point.ZERO
+  for (const key of publicKeys) sum = sum.add(decodePublicKey(key))
+  return encodePoint(sum, 'sum of the public keys')
+}
+
+/** w = s₁ + s₂ + … mod n as a 32-byte secret key. InvalidKeyError for a bad share or a zero sum. */
+export function combineSecretShares (...shares: readonly Uint8Array[]): Uint8Array {
+  if (shares.length === 0) throw new RangeError('combineSecretShares needs at least one share')
+  let sum = 0n
+  for (const share of shares) sum = (sum + decodeSecretKey(share)) % CURVE_ORDER
+  return encodeSecretKey(sum, 'sum of the secret shares')
+}
+
+/**
+ * Checks that `secretKey`·G is `expectedPublicKey` (the published wallet key: the public
+ * commitment to the combined secret). CommitmentMismatchError if not; InvalidKeyError for
+ * malformed inputs.
+ */
+export function checkCombined (secretKey: Uint8Array, expectedPublicKey: Uint8Array): void {
+  decodePublicKey(expectedPublicKey)
+  const actual = publicKeyOfScalar(decodeSecretKey(secretKey))
+  if (!equalBytes(actual, expectedPublicKey)) {
+    throw new CommitmentMismatchError('combined secret key does not match the wallet public key')
+  }
+}
