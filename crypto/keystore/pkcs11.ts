@@ -123,17 +123,28 @@ export class Pkcs11Sealer implements Sealer {
       this.#open = { lease, p11: lease.p11, slot, session, kek }
       this.#pin = pin
     } catch (err) {
-      try {
-        if (session !== undefined && slot !== undefined) {
-          if (loggedIn) lease.logout(slot, session)
-          lease.p11.C_CloseSession(session)
-        }
-      } finally {
-        lease.release()
-      }
+      this.#abandon(lease, slot, session, loggedIn)
       throw err
     }
     this.#logger.info?.({ backend: 'pkcs11', module: lease.path, token: this.#config.tokenLabel, kek: this.#kekLabel }, 'PKCS#11 key store started')
+  }
+
+  /** Undoes a failed start. The start error is what the caller needs: cleanup failures are logged. */
+  #abandon (lease: ModuleLease, slot: Pkcs11Handle | undefined, session: Pkcs11Handle | undefined, loggedIn: boolean): void {
+    const steps: Array<[string, () => void]> = []
+    if (slot !== undefined && session !== undefined) {
+      if (loggedIn) steps.push(['C_Logout', () => { lease.logout(slot, session) }])
+      steps.push(['C_CloseSession', () => { lease.p11.C_CloseSession(session) }])
+    }
+    steps.push(['C_Finalize', () => { lease.release() }])
+    for (const [call, step] of steps) {
+      try {
+        step()
+      } catch (err) {
+        const code = codeOf(err)
+        this.#logger.warn({ backend: 'pkcs11', call, code: code === undefined ? String(err) : ckrName(code) }, 'PKCS#11 cleanup after a failed start failed too')
+      }
+    }
   }
 
   async stop (): Promise<void> {

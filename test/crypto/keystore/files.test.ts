@@ -1,0 +1,65 @@
+// Private files: atomic 0600 writes, private directories, reads that refuse loose permissions.
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { rejects } from 'node:assert/strict'
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { ensurePrivateDir, readPrivateFile, unlinkDurable, writeFileAtomic } from '../../../crypto/keystore/files.ts'
+
+async function withTemp (fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'milagro-files-'))
+  try { await fn(dir) } finally { await rm(dir, { recursive: true, force: true }) }
+}
+
+test('writeFileAtomic: 0600, replaces whole files, leaves no temp file; aborted → nothing written', async () => {
+  await withTemp(async (dir) => {
+    const path = join(dir, 'f')
+    await writeFileAtomic(path, Uint8Array.of(1, 2, 3))
+    assert.is((await stat(path)).mode & 0o777, 0o600)
+    await writeFileAtomic(path, Uint8Array.of(9))
+    assert.equal([...await readFile(path)], [9])
+    await rejects(writeFileAtomic(join(dir, 'g'), Uint8Array.of(1), { signal: AbortSignal.abort() }), { name: 'AbortError' })
+    assert.equal(await readdir(dir), ['f'])
+    await unlinkDurable(path)
+    assert.equal(await readdir(dir), [])
+    await rejects(unlinkDurable(path), { code: 'ENOENT' })
+  })
+})
+
+test('ensurePrivateDir: creates 0700, accepts 0700, refuses group/other access', async () => {
+  await withTemp(async (dir) => {
+    const d = join(dir, 'a', 'b')
+    await ensurePrivateDir(d)
+    assert.is((await stat(d)).mode & 0o777, 0o700)
+    await ensurePrivateDir(d)
+    for (const mode of [0o750, 0o705, 0o755]) {
+      await chmod(d, mode)
+      await rejects(ensurePrivateDir(d), { name: 'InsecureFileError' }, mode.toString(8))
+    }
+    await writeFile(join(dir, 'file'), 'x', { mode: 0o600 })
+    await rejects(ensurePrivateDir(join(dir, 'file')), { code: 'EEXIST' })
+  })
+})
+
+test('readPrivateFile: 0600 and 0400 read; 0640, 0604, a directory and a symlink are refused', async () => {
+  await withTemp(async (dir) => {
+    const f = join(dir, 'secret')
+    await writeFile(f, 'abc', { mode: 0o600 })
+    assert.is(Buffer.from(await readPrivateFile(f)).toString(), 'abc')
+    await chmod(f, 0o400)
+    assert.is(Buffer.from(await readPrivateFile(f)).toString(), 'abc')
+    for (const mode of [0o640, 0o604, 0o644, 0o660]) {
+      await chmod(f, mode)
+      await rejects(readPrivateFile(f), { name: 'InsecureFileError' }, mode.toString(8))
+    }
+    await chmod(f, 0o600)
+    await symlink(f, join(dir, 'link'))
+    await rejects(readPrivateFile(join(dir, 'link')), { name: 'InsecureFileError' })
+    await mkdir(join(dir, 'd'), { mode: 0o700 })
+    await rejects(readPrivateFile(join(dir, 'd')), { name: 'InsecureFileError' })
+    await rejects(readPrivateFile(join(dir, 'absent')), { code: 'ENOENT' })
+  })
+})
+
+test.run()
