@@ -1,0 +1,395 @@
+// LevelLog: the node's append-only, single-writer chain of signed entries, its reduced state and
+// its outbox of effects.
+//
+// Appends are queued and written in group commits: each group is built in order (seq, prev,
+// Lamport clock, then the reducers run on every entry), the last entry of the group is signed
+// (with `signing: 'entry'` every entry is), a checkpoint marker is inserted every
+// `checkpointEvery` entries, and then
+//   1. every block of the group (entries and the blocks they link, e.g. envelopes) is written in
+//      one LevelDB batch of the blockstore;
+//   2. only then, one batch of the state DB moves the head and writes the seq index, the outbox
+//      records of the group's effects and any checkpoint record.
+// Both batches are fsynced unless `sync: false`. A crash at any instant leaves either the old head
+// (plus unreferenced blocks, harmless) or the new one with everything it refers to: a valid log.
+// `append` resolves once its entry is durable, with the entry and the effects it produced.
+//
+// `start()` checks the layout version and verifies what a restart relies on (recover.ts): the
+// head against the index, the newest checkpoint against its signed marker, and every entry after
+// it (hashes, chain, clocks, signatures). A log that does not verify is refused with
+// CorruptLogError; `milagro audit` verifies everything from genesis.
+//
+// Not done here: networking (Helia serves the same blockstore), deciding what to append (node/),
+// executing effects (node/). A log opened without a signer is read-only.
+import * as dagCbor from '@ipld/dag-cbor'
+import { CID } from 'multiformats/cid'
+import type { Block, LogBlockstore } from './blockstore.ts'
+import { encodeCheckpoint, type CheckpointRecord } from './checkpoint.ts'
+import { blockMatches, checkFields, cidOfBlock, decodeEntry, encodeEntry, signingMessage, type EntryFields, type StoredEntry } from './entry.ts'
+import { LogClosedError, LogFailedError, SignerMismatchError, BlockNotFoundError } from './errors.ts'
+import { checkLayout, seqKey, sublevels, type Sublevels } from './layout.ts'
+import { encodeOutbox, outboxKey } from './outbox.ts'
+import { recover, type Head } from './recover.ts'
+import type { ResolveSigningKey, VerifyBatch } from './replay.ts'
+import type { StateDb, StateOps } from './stores.ts'
+import { LOG_KINDS, type Effect, type IpldValue, type KeyedEffect, type StateMachine } from './types.ts'
+
+export type { Head } from './recover.ts'
+
+export interface LogSigner {
+  readonly publicKey: Uint8Array
+  sign (message: Uint8Array): Uint8Array | Promise<Uint8Array>
+}
+
+export interface EntryDraft {
+  readonly kind: string
+  readonly body?: IpldValue
+  readonly link?: CID
+  /** Wall-clock ms; default: `Date.now()` when `append` is called. */
+  readonly time?: number
+  /** Lamport clock of the envelope that caused this entry: the entry's clock goes past it. */
+  readonly observedClock?: number
+}
+
+export interface AppendOptions {
+  readonly signal?: AbortSignal
+  /** Blocks the entry links to (the envelope of an `envelope.*` entry), stored in the same batch. */
+  readonly blocks?: readonly Block[]
+}
+
+export interface Appended<E extends Effect = Effect> {
+  readonly entry: StoredEntry
+  readonly effects: readonly KeyedEffect<E>[]
+}
+
+export interface LogComponents {
+  readonly blockstore: LogBlockstore
+  readonly state: StateDb
+}
+
+export interface LogInit<S, E extends Effect> {
+  /** CID of this node's identity document: the author of every entry it appends. */
+  readonly author: CID
+  /** The identity's signing key. Without one the log is read-only. */
+  readonly signer?: LogSigner
+  readonly resolveSigningKey: ResolveSigningKey
+  readonly verifyBatch?: VerifyBatch
+  readonly machine?: StateMachine<S, E>
+  /** Entries between checkpoint markers; 0 disables checkpoints. Default 1000. */
+  readonly checkpointEvery?: number
+  /** Checkpoint records kept. Default 2. */
+  readonly keepCheckpoints?: number
+  /** 'group' (default): sign the last entry of each group commit; 'entry': sign every entry. */
+  readonly signing?: 'group' | 'entry'
+  /** Largest group commit, in entries. Default 1024. */
+  readonly maxGroup?: number
+  /** fsync each group commit. Default true. */
+  readonly sync?: boolean
+  /** What CorruptLogError tells the operator to run, e.g. `milagro audit --home /srv/node`. */
+  readonly auditHint?: string
+}
+
+interface Pending {
+  readonly draft: EntryDraft
+  readonly time: number
+  readonly blocks: readonly Block[]
+  readonly resolve: (a: Appended<never>) => void
+  readonly reject: (err: unknown) => void
+  readonly signal: AbortSignal | undefined
+  readonly onAbort: (() => void) | undefined
+}
+
+const NULL_MACHINE: StateMachine<null, never> = { version: 0, initial: null, apply: (state) => ({ state, effects: [] }) }
+
+export class LevelLog<S = null, E extends Effect = Effect> extends EventTarget {
+  readonly #components: LogComponents
+  readonly #init: LogInit<S, E>
+  readonly #machine: StateMachine<S, E>
+  readonly #subs: Sublevels
+  readonly #every: number
+  readonly #keep: number
+  readonly #maxGroup: number
+  readonly #sync: boolean
+  #started = false
+  #failed: Error | undefined
+  #head: Head | undefined
+  #state: S
+  #lastMarker = -1
+  #checkpoints: number[] = []
+  #pending = new Map<string, { readonly outbox: string, readonly effect: KeyedEffect<E> }>()
+  #queue: Pending[] = []
+  #committing: Promise<void> | undefined
+
+  constructor (components: LogComponents, init: LogInit<S, E>) {
+    super()
+    this.#components = components
+    this.#init = init
+    this.#machine = init.machine ?? (NULL_MACHINE as unknown as StateMachine<S, E>)
+    this.#state = this.#machine.initial
+    this.#subs = sublevels(components.state)
+    this.#every = init.checkpointEvery ?? 1000
+    this.#keep = Math.max(1, init.keepCheckpoints ?? 2)
+    this.#maxGroup = Math.max(1, init.maxGroup ?? 1024)
+    this.#sync = init.sync ?? true
+    if (!Number.isSafeInteger(this.#every) || this.#every < 0) throw new RangeError('checkpointEvery must be a non-negative integer')
+  }
+
+  async start (options?: { signal?: AbortSignal }): Promise<void> {
+    if (this.#started) return
+    const signer = this.#init.signer
+    if (signer !== undefined) {
+      const key = await this.#init.resolveSigningKey(this.#init.author)
+      if (key.length !== signer.publicKey.length || !key.every((b, i) => b === signer.publicKey[i])) {
+        throw new SignerMismatchError(`the signer does not hold the signing key of author ${this.#init.author.toString()}`)
+      }
+    }
+    await checkLayout(this.#components.state, this.#subs.meta, { create: signer !== undefined })
+    const r = await recover(this.#components, this.#subs, {
+      machine: this.#machine,
+      resolveSigningKey: this.#init.resolveSigningKey,
+      ...(this.#init.verifyBatch !== undefined ? { verifyBatch: this.#init.verifyBatch } : {}),
+      ...(this.#init.auditHint !== undefined ? { auditHint: this.#init.auditHint } : {}),
+      ...(options?.signal !== undefined ? { signal: options.signal } : {})
+    })
+    this.#head = r.head
+    this.#state = r.state
+    this.#lastMarker = r.lastMarker
+    this.#checkpoints = r.checkpoints
+    this.#pending = new Map(r.pending.map((e) => [e.key, { outbox: outboxKey(e.seq, effectIndex(e.key)), effect: e as KeyedEffect<E> }]))
+    this.#failed = undefined
+    this.#started = true
+  }
+
+  async stop (): Promise<void> {
+    if (!this.#started) return
+    this.#started = false
+    while (this.#committing !== undefined) await this.#committing.catch(() => {})
+    for (const p of this.#queue.splice(0)) p.reject(new LogClosedError())
+  }
+
+  /** The last durable entry, or undefined for an empty log. */
+  get head (): Head | undefined {
+    return this.#head
+  }
+
+  /** The reduced state after the last durable entry. */
+  get state (): S {
+    return this.#state
+  }
+
+  /** Effects not yet marked done, in seq order (after a restart: those of earlier runs). */
+  pending (): readonly KeyedEffect<E>[] {
+    return [...this.#pending.values()].sort((a, b) => a.outbox < b.outbox ? -1 : 1).map((p) => p.effect)
+  }
+
+  /** Marks effects done: they leave the outbox and are not handed out again. */
+  async markDone (keys: readonly string[], options?: { signal?: AbortSignal }): Promise<void> {
+    this.#assertOpen()
+    options?.signal?.throwIfAborted()
+    const found = keys.flatMap((k) => {
+      const p = this.#pending.get(k)
+      return p === undefined ? [] : [[k, p.outbox] as const]
+    })
+    if (found.length === 0) return
+    await this.#components.state.batch(found.map(([, key]) => ({ type: 'del' as const, sublevel: this.#subs.outbox, key })), { sync: this.#sync })
+    for (const [k] of found) this.#pending.delete(k)
+  }
+
+  /** Reads one entry (hash-checked, not signature-checked). */
+  async get (seq: number, options?: { signal?: AbortSignal }): Promise<StoredEntry> {
+    this.#assertOpen()
+    options?.signal?.throwIfAborted()
+    const raw = await this.#subs.seq.get(seqKey(seq))
+    if (raw === undefined) throw new BlockNotFoundError(`no entry at seq ${seq}`)
+    const cid = CID.decode(raw)
+    const [bytes] = await this.#components.blockstore.getBlocks([cid])
+    if (bytes === undefined) throw new BlockNotFoundError(`the block of seq ${seq} (${cid.toString()}) is missing`)
+    return decodeEntry(bytes, cid)
+  }
+
+  append (draft: EntryDraft, options: AppendOptions = {}): Promise<Appended<E>> {
+    if (!this.#started) return Promise.reject(new LogClosedError())
+    if (this.#failed !== undefined) return Promise.reject(this.#failed)
+    if (this.#init.signer === undefined) return Promise.reject(new TypeError('this log was opened without a signer (read-only)'))
+    try {
+      options.signal?.throwIfAborted()
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    const time = draft.time ?? Date.now()
+    try {
+      checkDraft(draft, time, this.#init.author)
+      for (const b of options.blocks ?? []) {
+        if (!blockMatches(b.cid, b.bytes)) throw new TypeError(`block ${b.cid.toString()} does not hash to its CID (sha2-256)`)
+      }
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    return new Promise<Appended<E>>((resolve, reject) => {
+      const signal = options.signal
+      const item: Pending = {
+        draft,
+        time,
+        blocks: options.blocks ?? [],
+        resolve: resolve as (a: Appended<never>) => void,
+        reject,
+        signal,
+        onAbort: signal === undefined
+          ? undefined
+          : () => {
+              const i = this.#queue.indexOf(item)
+              if (i !== -1) { this.#queue.splice(i, 1); reject(signal.reason) }
+            }
+      }
+      if (signal !== undefined && item.onAbort !== undefined) signal.addEventListener('abort', item.onAbort, { once: true })
+      this.#queue.push(item)
+      this.#schedule()
+    })
+  }
+
+  #assertOpen (): void {
+    if (!this.#started) throw new LogClosedError()
+  }
+
+  #schedule (): void {
+    if (this.#committing !== undefined) return
+    this.#committing = new Promise<void>((resolve) => {
+      // setImmediate: appends made by the callers woken by the previous commit join this group.
+      setImmediate(() => {
+        this.#drain().finally(() => {
+          this.#committing = undefined
+          resolve()
+          // An append that arrived while the last group was being written is not left waiting.
+          if (this.#queue.length > 0 && this.#failed === undefined) this.#schedule()
+        })
+      })
+    })
+  }
+
+  async #drain (): Promise<void> {
+    while (this.#queue.length > 0 && this.#failed === undefined) {
+      const group = this.#queue.splice(0, this.#maxGroup)
+      for (const p of group) if (p.signal !== undefined && p.onAbort !== undefined) p.signal.removeEventListener('abort', p.onAbort)
+      await this.#commit(group)
+      if (this.#queue.length > 0) await new Promise<void>((resolve) => setImmediate(resolve))
+    }
+  }
+
+  async #commit (group: Pending[]): Promise<void> {
+    const signer = this.#init.signer as LogSigner
+    const signEvery = this.#init.signing === 'entry'
+    // The plan fixes which entries are markers and which one is last (signed) before any CID exists.
+    const plan: Array<Pending | 'marker'> = []
+    let seq = (this.#head?.seq ?? -1) + 1
+    let lastMarker = this.#lastMarker
+    for (const p of group) {
+      plan.push(p)
+      if (this.#every > 0 && seq - lastMarker >= this.#every) { plan.push('marker'); lastMarker = ++seq }
+      seq++
+    }
+    let built: Built<S, E>
+    try {
+      built = await this.#build(plan, signer, signEvery)
+    } catch (err) {
+      // A reducer threw or a signer failed: nothing was written, the log stays where it was.
+      for (const p of group) p.reject(err)
+      return
+    }
+    try {
+      const blocks: Block[] = []
+      for (const p of group) blocks.push(...p.blocks)
+      for (const e of built.entries) blocks.push({ cid: e.entry.cid, bytes: e.entry.bytes })
+      await this.#components.blockstore.putBlocks(blocks, { sync: this.#sync })
+      await this.#components.state.batch(built.ops, { sync: this.#sync })
+    } catch (err) {
+      this.#failed = new LogFailedError(`a group commit could not be written; the log is closed: ${(err as Error).message}`, { cause: err })
+      for (const p of [...group, ...this.#queue.splice(0)]) p.reject(this.#failed)
+      return
+    }
+    const last = built.entries[built.entries.length - 1]?.entry as StoredEntry
+    this.#head = { seq: last.seq, cid: last.cid, clock: last.clock }
+    this.#state = built.state
+    this.#lastMarker = lastMarker
+    this.#checkpoints = built.checkpoints
+    for (const e of built.entries) {
+      for (const k of e.effects) this.#pending.set(k.key, { outbox: outboxKey(k.seq, effectIndex(k.key)), effect: k })
+    }
+    for (const e of built.entries) {
+      if (e.pending === undefined) continue
+      const appended: Appended<E> = { entry: e.entry, effects: e.effects }
+      e.pending.resolve(appended as Appended<never>)
+      this.dispatchEvent(new CustomEvent('log:append', { detail: appended }))
+    }
+  }
+
+  async #build (plan: ReadonlyArray<Pending | 'marker'>, signer: LogSigner, signEvery: boolean): Promise<Built<S, E>> {
+    const { seq: seqSub, meta, ckpt, outbox } = this.#subs
+    const author = this.#init.author
+    let state = this.#state
+    let prev: CID | null = this.#head?.cid ?? null
+    let clock = this.#head?.clock ?? 0
+    let seq = (this.#head?.seq ?? -1) + 1
+    const checkpoints = [...this.#checkpoints]
+    const entries: Built<S, E>['entries'] = []
+    const ops: StateOps = []
+    for (let i = 0; i < plan.length; i++) {
+      const p = plan[i] as Pending | 'marker'
+      let fields: EntryFields
+      let stateBytes: Uint8Array | undefined
+      if (p === 'marker') {
+        stateBytes = dagCbor.encode(state)
+        fields = { v: 1, seq, prev, clock: clock + 1, time: Date.now(), kind: LOG_KINDS.checkpoint, body: { state: cidOfBlock(stateBytes), version: this.#machine.version }, author }
+      } else {
+        const d = p.draft
+        fields = {
+          v: 1, seq, prev, clock: Math.max(clock, d.observedClock ?? 0) + 1, time: p.time, kind: d.kind, author,
+          ...(d.link !== undefined ? { link: d.link } : { body: d.body ?? null })
+        }
+      }
+      const sig = signEvery || i === plan.length - 1 ? await signer.sign(signingMessage(fields)) : undefined
+      const entry = encodeEntry(fields, sig)
+      let effects: readonly KeyedEffect<E>[] = []
+      if (p === 'marker') {
+        const record: CheckpointRecord = { seq, entry: entry.cid, version: this.#machine.version, state: stateBytes as Uint8Array }
+        ops.push({ type: 'put', sublevel: ckpt, key: seqKey(seq), value: encodeCheckpoint(record) })
+        checkpoints.unshift(seq)
+        for (const old of checkpoints.splice(this.#keep)) ops.push({ type: 'del', sublevel: ckpt, key: seqKey(old) })
+      } else {
+        const r = this.#machine.apply(state, entry)
+        state = r.state
+        effects = r.effects
+        for (const k of effects) ops.push({ type: 'put', sublevel: outbox, key: outboxKey(k.seq, effectIndex(k.key)), value: encodeOutbox(k) })
+      }
+      ops.push({ type: 'put', sublevel: seqSub, key: seqKey(seq), value: entry.cid.bytes })
+      entries.push({ entry, effects, pending: p === 'marker' ? undefined : p })
+      prev = entry.cid
+      clock = entry.clock
+      seq++
+    }
+    const last = entries[entries.length - 1]?.entry as StoredEntry
+    ops.push({ type: 'put', sublevel: meta, key: 'head', value: dagCbor.encode({ seq: last.seq, cid: last.cid, clock: last.clock }) })
+    return { entries, ops, state, checkpoints }
+  }
+}
+
+interface Built<S, E extends Effect> {
+  readonly entries: Array<{ readonly entry: StoredEntry, readonly effects: readonly KeyedEffect<E>[], readonly pending: Pending | undefined }>
+  readonly ops: StateOps
+  readonly state: S
+  readonly checkpoints: number[]
+}
+
+function effectIndex (key: string): number {
+  return Number.parseInt(key.slice(key.lastIndexOf(':') + 1), 10)
+}
+
+/** Rejects a draft that could never become a valid entry, before it joins a group. */
+function checkDraft (draft: EntryDraft, time: number, author: CID): void {
+  if (draft.kind === LOG_KINDS.checkpoint) throw new TypeError('checkpoint entries are written by the log itself')
+  if (draft.observedClock !== undefined && (!Number.isSafeInteger(draft.observedClock) || draft.observedClock < 0)) {
+    throw new TypeError('observedClock must be a non-negative safe integer')
+  }
+  // Fields with placeholder position: checks kind, body/link rules, time, and that the body encodes.
+  const probe = { v: 1, seq: 1, prev: author, clock: 1, time, kind: draft.kind, author, ...(draft.link !== undefined ? { link: draft.link } : { body: draft.body ?? null }) }
+  checkFields(probe, (m) => new TypeError(m))
+  if (draft.link === undefined) dagCbor.encode(draft.body ?? null)
+}

@@ -1,0 +1,56 @@
+// Shared fixture of the storage tests: a temporary home, a test identity (keys derived from its
+// name, see test/fixtures/identities.ts), a resolver backed by a map, and a log opened on them.
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { CID } from 'multiformats/cid'
+import { LevelLog, type LogInit } from '../../storage/log.ts'
+import { createStores, dataPaths, type Stores } from '../../storage/stores.ts'
+import type { Effect } from '../../storage/types.ts'
+import { testNode, type TestNode } from '../fixtures/identities.ts'
+
+export const alice: TestNode = await testNode('alice')
+export const bob: TestNode = await testNode('bob')
+
+const keys = new Map<string, Uint8Array>([
+  [alice.identity.cid.toString(), alice.signer.publicKey],
+  [bob.identity.cid.toString(), bob.signer.publicKey]
+])
+
+export async function resolveSigningKey (author: CID): Promise<Uint8Array> {
+  const key = keys.get(author.toString())
+  if (key === undefined) throw new Error(`unknown identity ${author.toString()}`)
+  return key
+}
+
+export function tempHome (prefix = 'milagro-storage-'): { home: string, remove: () => void } {
+  const home = mkdtempSync(join(tmpdir(), prefix))
+  return { home, remove: () => rmSync(home, { recursive: true, force: true }) }
+}
+
+export interface Opened<S, E extends Effect> {
+  readonly stores: Stores
+  readonly log: LevelLog<S, E>
+  close (): Promise<void>
+}
+
+/** Opens stores and a log under `home` as `who` (default alice) and starts both. */
+export async function openLog<S = null, E extends Effect = Effect> (home: string, init: Partial<LogInit<S, E>> = {}, who: TestNode = alice): Promise<Opened<S, E>> {
+  const stores = createStores(dataPaths(home))
+  await stores.start()
+  const log = new LevelLog<S, E>({ blockstore: stores.blockstore, state: stores.state }, {
+    author: who.identity.cid,
+    signer: who.signer,
+    resolveSigningKey,
+    ...init
+  })
+  try {
+    await log.start()
+  } catch (err) {
+    await stores.stop()
+    throw err
+  }
+  return { stores, log, async close () { await log.stop(); await stores.stop() } }
+}
+
+export const enc = new TextEncoder()
