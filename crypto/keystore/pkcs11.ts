@@ -4,8 +4,9 @@
 // sealed with CKM_AES_GCM (96-bit random IV, 128-bit tag, the record's associated data as GCM
 // AAD) by C_Encrypt / C_Decrypt inside the token, and stored on disk by records.ts.
 //
-// Why C_Encrypt of the secret bytes and not C_WrapKey of a secret-key object: SoftHSM2 (2.6)
-// implements C_WrapKey only with CKM_AES_KEY_WRAP(_PAD) and RSA, not GCM, and every operation the
+// Why C_Encrypt of the secret bytes and not C_WrapKey of a secret-key object: SoftHSM2 2.6 refuses
+// C_WrapKey with CKM_AES_GCM (CKR_MECHANISM_INVALID; its GCM mechanism info carries only
+// CKF_ENCRYPT | CKF_DECRYPT) and wraps only with CKM_AES_KEY_WRAP(_PAD); and every operation the
 // services need (secp256k1 point arithmetic, pairing scalars, HPKE release) happens outside the
 // token anyway: no HSM we target computes s·P on secp256k1 with the full point or on BN254 /
 // BLS12-381. So the secret is unwrapped into process memory for the instant an operation needs it
