@@ -17,3 +17,4 @@ export {
   type HpkeSuite, type SealOptions as HpkeSealOptions,
   type SenderContext, type RecipientContext, type RecipientKey
 } from './hpke.ts'
+export * from './keystore/index.ts'
