@@ -88,6 +88,13 @@ export interface LogInit<S, E extends Effect> {
   readonly auditHint?: string
 }
 
+export interface StartInfo {
+  /** Seq of the checkpoint the state was loaded from; undefined: replayed from genesis. */
+  readonly from: number | undefined
+  /** Entries folded on top of it. */
+  readonly replayed: number
+}
+
 interface Pending {
   readonly draft: EntryDraft
   readonly time: number
@@ -117,6 +124,7 @@ export class LevelLog<S = null, E extends Effect = Effect> extends EventTarget {
   #checkpoints: number[] = []
   #pending = new Map<string, { readonly outbox: string, readonly effect: KeyedEffect<E> }>()
   #queue: Pending[] = []
+  #startInfo: StartInfo = { from: undefined, replayed: 0 }
   #committing: Promise<void> | undefined
 
   constructor (components: LogComponents, init: LogInit<S, E>) {
@@ -155,6 +163,7 @@ export class LevelLog<S = null, E extends Effect = Effect> extends EventTarget {
     this.#lastMarker = r.lastMarker
     this.#checkpoints = r.checkpoints
     this.#pending = new Map(r.pending.map((e) => [e.key, { outbox: outboxKey(e.seq, effectIndex(e.key)), effect: e as KeyedEffect<E> }]))
+    this.#startInfo = { from: r.from, replayed: r.replayed }
     this.#failed = undefined
     this.#started = true
   }
@@ -169,6 +178,11 @@ export class LevelLog<S = null, E extends Effect = Effect> extends EventTarget {
   /** The last durable entry, or undefined for an empty log. */
   get head (): Head | undefined {
     return this.#head
+  }
+
+  /** How the last start rebuilt the state: from which checkpoint, folding how many entries. */
+  get startInfo (): StartInfo {
+    return this.#startInfo
   }
 
   /** The reduced state after the last durable entry. */

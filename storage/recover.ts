@@ -40,7 +40,9 @@ export interface Recovered<S> {
   /** Seqs of the stored checkpoint records, newest first. */
   readonly checkpoints: number[]
   readonly pending: readonly KeyedEffect[]
-  /** Entries replayed on top of the checkpoint. */
+  /** Seq of the checkpoint the state was loaded from (undefined: replayed from genesis). */
+  readonly from: number | undefined
+  /** Entries folded on top of it. */
   readonly replayed: number
 }
 
@@ -138,7 +140,7 @@ export async function recover<S, E extends Effect> (components: { readonly block
   const headProblem = await checkHead(blockstore, subs, head)
   if (headProblem !== undefined) fail(headProblem)
   const pending = (await subs.outbox.values().all()).map(decodeOutbox)
-  if (head === undefined) return { head, state: machine.initial, lastMarker: -1, checkpoints: [], pending, replayed: 0 }
+  if (head === undefined) return { head, state: machine.initial, lastMarker: -1, checkpoints: [], pending, from: undefined, replayed: 0 }
 
   const stored = await listCheckpoints(subs.ckpt)
   let start: { seq: number, state: S } | undefined
@@ -184,5 +186,5 @@ export async function recover<S, E extends Effect> (components: { readonly block
     fail({ code: 'index-gap', seq: verifier.position.seq, message: `the index ends before the head (seq ${head.seq})` })
   }
   verifier.finish()
-  return { head, state, lastMarker, checkpoints: stored.map((s) => s.seq), pending, replayed }
+  return { head, state, lastMarker, checkpoints: stored.map((s) => s.seq), pending, from: start?.seq, replayed }
 }

@@ -8,6 +8,7 @@ import { LevelLog, type LogInit } from '../../storage/log.ts'
 import { createStores, dataPaths, type Stores } from '../../storage/stores.ts'
 import type { Effect } from '../../storage/types.ts'
 import { testNode, type TestNode } from '../fixtures/identities.ts'
+import { createMachine } from '../../protocol/state/fold.ts'
 
 export const alice: TestNode = await testNode('alice')
 export const bob: TestNode = await testNode('bob')
@@ -54,3 +55,15 @@ export async function openLog<S = null, E extends Effect = Effect> (home: string
 }
 
 export const enc = new TextEncoder()
+
+/** A small state machine for storage tests: counts entries; an 'order' entry asks for two effects. */
+export interface CounterState { readonly n: number, readonly orders: number }
+export function counterMachine (version = 1) {
+  return createMachine<CounterState, Effect>({
+    version,
+    initial: { n: 0, orders: 0 },
+    reducer: (s, e) => e.kind === 'order'
+      ? { state: { n: s.n + 1, orders: s.orders + 1 }, effects: [{ type: 'reply', seq: e.seq }, { type: 'notify', seq: e.seq }] }
+      : { state: { n: s.n + 1, orders: s.orders }, effects: [] }
+  })
+}
