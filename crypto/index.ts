@@ -18,3 +18,4 @@ export {
   type SenderContext, type RecipientContext, type RecipientKey
 } from './hpke.ts'
 export * from './keystore/index.ts'
+export * from './custody/index.ts'
