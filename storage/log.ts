@@ -25,7 +25,8 @@ import { CID } from 'multiformats/cid'
 import type { Block, LogBlockstore } from './blockstore.ts'
 import { encodeCheckpoint, type CheckpointRecord } from './checkpoint.ts'
 import { blockMatches, checkFields, cidOfBlock, decodeEntry, encodeEntry, signingMessage, type EntryFields, type StoredEntry } from './entry.ts'
-import { LogClosedError, LogFailedError, SignerMismatchError, BlockNotFoundError } from './errors.ts'
+import { audit } from './audit.ts'
+import { BlockNotFoundError, CorruptLogError, LogClosedError, LogFailedError, SignerMismatchError } from './errors.ts'
 import { checkLayout, seqKey, sublevels, type Sublevels } from './layout.ts'
 import { encodeOutbox, outboxKey } from './outbox.ts'
 import { recover, type Head } from './recover.ts'
@@ -86,6 +87,11 @@ export interface LogInit<S, E extends Effect> {
   readonly sync?: boolean
   /** What CorruptLogError tells the operator to run, e.g. `milagro audit --home /srv/node`. */
   readonly auditHint?: string
+  /**
+   * 'tail' (default): at start, verify the head, the newest checkpoint and the entries after it.
+   * 'full': audit the whole log from genesis first (slow on a long log; what `milagro audit` does).
+   */
+  readonly verifyOnStart?: 'tail' | 'full'
 }
 
 export interface StartInfo {
@@ -151,6 +157,15 @@ export class LevelLog<S = null, E extends Effect = Effect> extends EventTarget {
       }
     }
     await checkLayout(this.#components.state, this.#subs.meta, { create: signer !== undefined })
+    if (this.#init.verifyOnStart === 'full') {
+      const report = await audit(this.#components, {
+        machine: this.#machine,
+        resolveSigningKey: this.#init.resolveSigningKey,
+        ...(this.#init.verifyBatch !== undefined ? { verifyBatch: this.#init.verifyBatch } : {}),
+        ...(options?.signal !== undefined ? { signal: options.signal } : {})
+      })
+      if (report.problem !== undefined) throw new CorruptLogError(report.problem, this.#init.auditHint !== undefined ? { auditHint: this.#init.auditHint } : undefined)
+    }
     const r = await recover(this.#components, this.#subs, {
       machine: this.#machine,
       resolveSigningKey: this.#init.resolveSigningKey,

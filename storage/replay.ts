@@ -152,8 +152,18 @@ export class ChainVerifier {
     return p
   }
 
-  /** Verifies the next blocks of the chain (in seq order); returns their entries. */
+  /** Verifies the next blocks of the chain (in seq order); returns their entries, or throws CorruptLogError. */
   async verify (blocks: readonly ScannedBlock[]): Promise<StoredEntry[]> {
+    const { entries, problem } = await this.check(blocks)
+    if (problem !== undefined) this.#fail(problem)
+    return entries
+  }
+
+  /**
+   * Like `verify`, but returns the first problem with the entries before it (audit reports it
+   * together with what it found in those entries).
+   */
+  async check (blocks: readonly ScannedBlock[]): Promise<{ entries: StoredEntry[], problem?: LogProblem }> {
     const out: StoredEntry[] = []
     const signed: Array<{ entry: StoredEntry, message: Uint8Array, sig: Uint8Array, covers: number }> = []
     let structural: LogProblem | undefined
@@ -187,8 +197,8 @@ export class ChainVerifier {
       }
     }
     const first = [structural, sigProblem].filter((p): p is LogProblem => p !== undefined).sort((a, b) => a.seq - b.seq)[0]
-    if (first !== undefined) this.#fail(first)
-    return out
+    if (first === undefined) return { entries: out }
+    return { entries: out.filter((e) => e.seq < first.seq), problem: first }
   }
 
   #check (b: ScannedBlock, out: StoredEntry[], signed: Array<{ entry: StoredEntry, message: Uint8Array, sig: Uint8Array, covers: number }>): LogProblem | undefined {
@@ -236,9 +246,15 @@ export class ChainVerifier {
 
   /** Ends the range: every entry must be covered by a signature (the head is always signed). */
   finish (): void {
+    const p = this.unfinished()
+    if (p !== undefined) this.#fail(p)
+  }
+
+  /** The problem `finish` would throw, if any. */
+  unfinished (): LogProblem | undefined {
     const u = this.#uncovered[0]
-    if (u !== undefined) {
-      this.#fail({ code: 'unsigned-tail', seq: u.seq, cid: u.cid.toString(), message: `entries from seq ${u.seq} on are not covered by any signature (the last entry of a log must be signed)` })
-    }
+    return u === undefined
+      ? undefined
+      : { code: 'unsigned-tail', seq: u.seq, cid: u.cid.toString(), message: `entries from seq ${u.seq} on are not covered by any signature (the last entry of a log must be signed)` }
   }
 }

@@ -61,38 +61,44 @@ async function openLevel (db: Level<string, Uint8Array>, path: string, createIfM
 
 export function createStores (paths: DataPaths, init: StoresInit = {}): Stores {
   const createIfMissing = init.createIfMissing ?? true
-  const blockLevel = new Level<string, Uint8Array>(paths.blocks, { keyEncoding: 'utf8', valueEncoding: 'view' })
-  const state = new Level<string, Uint8Array>(paths.state, { keyEncoding: 'utf8', valueEncoding: 'view' })
-  const dsLevel = new Level<string, Uint8Array>(paths.datastore, { keyEncoding: 'utf8', valueEncoding: 'view' })
-  const blockstore = new LogBlockstore(blockLevel)
-  const datastore = new LevelDatastore(dsLevel)
-  let started = false
+  // Level instances open themselves on the next tick with their constructor's options, so they are
+  // built only in start(), with every option, and opened at once.
+  let opened: { blockstore: LogBlockstore, datastore: LevelDatastore, state: StateDb, dbs: Array<Level<string, Uint8Array>> } | undefined
+  const get = (): NonNullable<typeof opened> => {
+    if (opened === undefined) throw new StorageError('the stores are not started')
+    return opened
+  }
   return {
     paths,
-    blockstore,
-    datastore,
-    state,
+    get blockstore () { return get().blockstore },
+    get datastore () { return get().datastore },
+    get state () { return get().state },
     async start () {
-      if (started) return
+      if (opened !== undefined) return
       if (!createIfMissing && !existsSync(paths.state)) throw new LogNotFoundError(`no log under ${paths.data} (expected ${paths.state})`)
-      const opened: Array<Level<string, Uint8Array>> = []
+      const options = { keyEncoding: 'utf8', valueEncoding: 'view', createIfMissing, compression: false } as const
+      const dbs: Array<Level<string, Uint8Array>> = []
       try {
         // The state DB first: its lock is the one that tells a running node apart.
-        for (const [db, path] of [[state, paths.state], [blockLevel, paths.blocks], [dsLevel, paths.datastore]] as const) {
+        for (const path of [paths.state, paths.blocks, paths.datastore]) {
+          const db = new Level<string, Uint8Array>(path, options)
           await openLevel(db, path, createIfMissing)
-          opened.push(db)
+          dbs.push(db)
         }
+        const [state, blocks, ds] = dbs as [StateDb, StateDb, StateDb]
+        const datastore = new LevelDatastore(ds)
         await datastore.open()
+        opened = { blockstore: new LogBlockstore(blocks), datastore, state, dbs }
       } catch (err) {
-        for (const db of opened) await db.close()
+        for (const db of dbs) await db.close()
         throw err
       }
-      started = true
     },
     async stop () {
-      if (!started) return
-      started = false
-      await Promise.all([state.close(), blockLevel.close(), dsLevel.close()])
+      if (opened === undefined) return
+      const { dbs } = opened
+      opened = undefined
+      await Promise.all(dbs.map((db) => db.close()))
     }
   }
 }
