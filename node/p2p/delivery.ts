@@ -61,8 +61,8 @@ export async function handleDelivery (libp2p: Peer, inbound: Inbound, logger: Lo
   }, { maxInboundStreams: 4 })
 }
 
-/** Reads batches of envelopes from `stream` until the sender closes it; exported for sync.ts. */
-export async function serveStream (stream: Stream, from: PeerId, inbound: Inbound, logger: Logger): Promise<void> {
+/** Reads batches of envelopes from `stream` until the sender closes it. */
+async function serveStream (stream: Stream, from: PeerId, inbound: Inbound, logger: Logger): Promise<void> {
   const reader = new FrameReader(stream, MAX_ENVELOPE_BYTES)
   try {
     for (;;) {

@@ -1,0 +1,53 @@
+// `milagro start`: runs a node in the foreground until SIGINT/SIGTERM (or `milagro admin stop`),
+// then stops it cleanly: in-flight appends finish, level closes, libp2p stops.
+import type { Command } from 'commander'
+import { exists } from '../fs.ts'
+import { defaultHome, homePaths, initHome, loadHome } from '../home.ts'
+import { createLogger } from '../logger.ts'
+import { createNode } from '../node.ts'
+
+export function register (program: Command): void {
+  program.command('start')
+    .description('run the node in the foreground until SIGINT/SIGTERM (creates a home with defaults if there is none)')
+    .option('--home <dir>', 'node home directory (default: $MILAGRO_HOME or ~/.milagro)')
+    .option('--name <name>', 'node name, when a new home is created', 'milagro-node')
+    .action(async (opts: { home?: string, name: string }) => {
+      const dir = opts.home ?? defaultHome()
+      if (!await exists(homePaths(dir).configPath)) {
+        const created = await initHome(dir, { name: opts.name })
+        console.log(`no node in ${created.paths.dir}: created one with default settings (identity ${created.keys.identity.cid.toString()})`)
+      }
+      const home = await loadHome(dir)
+      const logger = createLogger({ level: home.config.log.level })
+      const node = createNode(home, { logger })
+      const stopped = new Promise<void>((resolve) => { node.once('node:stopped', resolve) })
+      let signals = 0
+      const onSignal = (signal: NodeJS.Signals): void => {
+        signals++
+        if (signals > 1) {
+          console.error(`milagro: ${signal} again, exiting without a clean stop`)
+          process.exit(130)
+        }
+        logger.info({ signal }, 'stopping')
+        void node.stop()
+      }
+      process.on('SIGINT', onSignal)
+      process.on('SIGTERM', onSignal)
+      try {
+        await node.start()
+        const p = node.parts
+        console.log(`node '${home.config.name}' running`)
+        console.log(`  identity  ${node.identity.cid.toString()}`)
+        console.log(`  peer id   ${p.libp2p.peerId.toString()}`)
+        for (const a of p.libp2p.getMultiaddrs()) console.log(`  listen    ${a.toString()}`)
+        console.log(`  admin     ${home.paths.adminSocketPath}`)
+        await stopped
+        console.log('node stopped')
+      } finally {
+        process.off('SIGINT', onSignal)
+        process.off('SIGTERM', onSignal)
+        await node.stop()
+        logger.flush()
+      }
+    })
+}

@@ -1,0 +1,316 @@
+// The composition root: one plain function that builds a node from its home and wires every
+// part, each given only the few components it needs.
+//
+//   stores (storage/)  blockstore + datastore + state LevelDB under <home>/data
+//   log                LevelLog: the node's signed single-writer chain (the truth)
+//   p2p DB             <home>/data/p2p: directory, outbox, received index, sync cursors
+//   libp2p + Helia     the peer (TCP/Noise/Yamux/identify/gossipsub) and bitswap on the same blockstore
+//   directory          identity documents of other nodes, verified
+//   inbound/delivery   the receive path and `/milagro/envelope/1.0.0`
+//   dispatcher         drains the outbox with retries
+//   sync               heads exchange and batched catch-up on (re)connection
+//   redial             bootstrap and known peers
+//   admin socket       <home>/admin.sock
+//
+// Start order is bottom-up, stop order top-down: `stop()` stops taking work (admin, network),
+// lets in-flight appends finish, records the index watermark, then closes the databases. A node
+// never logs secret material; keys stay in `home.keys` and in the signer.
+import { EventEmitter } from 'node:events'
+import { join } from 'node:path'
+import type { ConnectionGater } from '@libp2p/interface'
+import { multiaddr } from '@multiformats/multiaddr'
+import type { CID } from 'multiformats/cid'
+import { UnknownIdentityError } from '../protocol/errors.ts'
+import { openEnvelope, seal, type DecodedEnvelope, type OpenedEnvelope } from '../protocol/envelope.ts'
+import type { VerifiedIdentity } from '../protocol/identity.ts'
+import type { Effect, StateMachine } from '../protocol/state/effects.ts'
+import { LevelLog } from '../storage/log.ts'
+import { createStores, dataPaths, type Stores } from '../storage/stores.ts'
+import { AdminServer } from './admin/server.ts'
+import { adminHandlers } from './admin/handlers.ts'
+import type { LoadedHome } from './home.ts'
+import { componentLogger, silentLogger, type Logger } from './logger.ts'
+import { openP2pDb, type P2pDb } from './p2p/db.ts'
+import { DELIVERY_PROTOCOL, handleDelivery } from './p2p/delivery.ts'
+import { Directory, type DirectoryInit } from './p2p/directory.ts'
+import { Dispatcher, type DispatcherInit } from './p2p/dispatcher.ts'
+import { EnvelopeLog } from './p2p/envelope-log.ts'
+import { NotStartedError } from './p2p/errors.ts'
+import { createPeerHelia, type PeerHelia } from './p2p/helia.ts'
+import { Inbound, type InboundInit } from './p2p/inbound.ts'
+import { createPeer, type Peer } from './p2p/libp2p.ts'
+import { Outbox } from './p2p/outbox.ts'
+import { Redialer } from './p2p/redial.ts'
+import { Sync } from './p2p/sync.ts'
+
+export interface NodeOptions {
+  readonly logger?: Logger
+  /** Overrides `config.listen` (tests listen on /ip4/127.0.0.1/tcp/0). */
+  readonly listen?: readonly string[]
+  /** Overrides `config.bootstrap`. */
+  readonly bootstrap?: readonly string[]
+  /** Connection gater hook (fault injection in tests and simulations). */
+  readonly gater?: ConnectionGater
+  readonly heartbeatIntervalMs?: number
+  readonly directory?: Partial<Omit<DirectoryInit, 'self'>>
+  readonly inbound?: InboundInit
+  readonly dispatcher?: DispatcherInit
+  /** The reducers the log folds (default: none). */
+  readonly machine?: StateMachine<unknown, Effect>
+  /** Open the admin socket (default true). */
+  readonly admin?: boolean
+  /** fsync each log group commit (default true). */
+  readonly sync?: boolean
+}
+
+export interface ReceivedEnvelope {
+  readonly envelope: DecodedEnvelope
+  /** Peer id of the connection it came over. */
+  readonly from: string
+}
+
+export interface NodeEvents {
+  'envelope:received': [ReceivedEnvelope]
+  'envelope:sent': [DecodedEnvelope]
+  'envelope:delivered': [{ recipient: string, cid: CID, duplicate: boolean }]
+  /** `stop()` completed (also after an admin `stop`). */
+  'node:stopped': []
+}
+
+export interface SendLinks {
+  readonly thread?: CID | null
+  readonly prev?: readonly CID[]
+}
+
+interface Running {
+  readonly stores: Stores
+  readonly db: P2pDb
+  readonly log: LevelLog<unknown, Effect>
+  readonly libp2p: Peer
+  readonly helia: PeerHelia
+  readonly directory: Directory
+  readonly outbox: Outbox
+  readonly envelopes: EnvelopeLog
+  readonly inbound: Inbound
+  readonly dispatcher: Dispatcher
+  readonly sync: Sync
+  readonly redial: Redialer
+  readonly admin: AdminServer | undefined
+}
+
+export class MilagroNode extends EventEmitter<NodeEvents> {
+  readonly home: LoadedHome
+  readonly logger: Logger
+  readonly #options: NodeOptions
+  #running: Running | undefined
+  #starting: Promise<void> | undefined
+  #stopping: Promise<void> | undefined
+  #startedAt = 0
+
+  constructor (home: LoadedHome, options: NodeOptions = {}) {
+    super()
+    this.home = home
+    this.#options = options
+    this.logger = (options.logger ?? silentLogger()).child({ node: home.config.name })
+  }
+
+  get identity (): VerifiedIdentity {
+    return this.home.keys.identity
+  }
+
+  get started (): boolean {
+    return this.#running !== undefined
+  }
+
+  get startedAt (): number {
+    return this.#startedAt
+  }
+
+  /** The running parts; throws NotStartedError before `start()` or after `stop()`. */
+  get parts (): Running {
+    if (this.#running === undefined) throw new NotStartedError('the node is not running')
+    return this.#running
+  }
+
+  get libp2p (): Peer {
+    return this.parts.libp2p
+  }
+
+  get directory (): Directory {
+    return this.parts.directory
+  }
+
+  get log (): LevelLog<unknown, Effect> {
+    return this.parts.log
+  }
+
+  async start (options: { signal?: AbortSignal } = {}): Promise<void> {
+    if (this.#running !== undefined) return
+    this.#starting ??= this.#start(options).finally(() => { this.#starting = undefined })
+    await this.#starting
+  }
+
+  async stop (): Promise<void> {
+    if (this.#starting !== undefined) await this.#starting.catch(() => {})
+    if (this.#running === undefined) return
+    this.#stopping ??= this.#stop().finally(() => { this.#stopping = undefined })
+    await this.#stopping
+  }
+
+  /**
+   * Seals `body` to the identities `recipients`, appends `envelope.sent` to the log, and queues
+   * it for delivery. Resolves once the envelope is in the log (not once it is delivered).
+   */
+  async send (recipients: readonly CID[], type: string, body: unknown, links: SendLinks = {}, options: { signal?: AbortSignal } = {}): Promise<DecodedEnvelope> {
+    const p = this.parts
+    const docs: VerifiedIdentity[] = []
+    for (const r of recipients) {
+      const entry = r.equals(this.identity.cid) ? undefined : await p.directory.get(r)
+      if (r.equals(this.identity.cid)) docs.push(this.identity)
+      else if (entry === undefined) throw new UnknownIdentityError(`recipient ${r.toString()} is not in the directory`)
+      else docs.push(entry.identity)
+    }
+    const envelope = seal({ identity: this.identity, signer: this.home.keys.signer }, docs, type, body, {
+      ...(links.thread === undefined ? {} : { thread: links.thread }),
+      ...(links.prev === undefined ? {} : { prev: links.prev })
+    })
+    const { queued } = await p.envelopes.recordSent(envelope, options)
+    for (const r of queued) p.dispatcher.notify(r.toString())
+    this.emit('envelope:sent', envelope)
+    return envelope
+  }
+
+  /** Decrypts an envelope addressed to this node (verifying it against the sender's document). */
+  async open (envelope: DecodedEnvelope): Promise<OpenedEnvelope> {
+    const sender = envelope.header.sender.equals(this.identity.cid) ? this.identity : (await this.parts.directory.get(envelope.header.sender))?.identity
+    if (sender === undefined) throw new UnknownIdentityError(`sender ${envelope.header.sender.toString()} is not in the directory`)
+    return openEnvelope(envelope, sender, { identity: this.identity.cid, encryptionSecretKey: this.home.keys.encryptionSecretKey })
+  }
+
+  /** Dials a peer; resolves with its peer id once connected. */
+  async connect (addr: string, options: { signal?: AbortSignal } = {}): Promise<string> {
+    const conn = await this.parts.libp2p.dial(multiaddr(addr), { signal: options.signal ?? AbortSignal.timeout(10_000) })
+    return conn.remotePeer.toString()
+  }
+
+  async #start (options: { signal?: AbortSignal }): Promise<void> {
+    const { home } = this
+    const o = this.#options
+    const log = this.logger
+    const started: Array<() => Promise<void> | void> = []
+    try {
+      const stores = createStores(dataPaths(home.paths.dir))
+      await stores.start()
+      started.push(async () => { await stores.stop() })
+      const db = await openP2pDb(join(home.paths.dataDir, 'p2p'))
+      started.push(async () => { await db.level.close() })
+
+      const libp2p = await createPeer({
+        privateKey: home.keys.libp2pKey,
+        listen: o.listen ?? home.config.listen,
+        datastore: stores.datastore,
+        ...(o.gater === undefined ? {} : { gater: o.gater }),
+        ...(o.heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs: o.heartbeatIntervalMs })
+      })
+      const helia = createPeerHelia({ libp2p, blockstore: stores.blockstore, datastore: stores.datastore })
+      const directory = new Directory({ libp2p, blockstore: helia.blockstore, db: db.directory, logger: componentLogger(log, 'directory') }, {
+        self: [home.keys.identity],
+        ...(o.heartbeatIntervalMs === undefined ? {} : { announceDelayMs: 2 * o.heartbeatIntervalMs }),
+        ...o.directory
+      })
+      const nodeLog = new LevelLog<unknown, Effect>({ blockstore: stores.blockstore, state: stores.state }, {
+        author: home.keys.identity.cid,
+        signer: home.keys.signer,
+        resolveSigningKey: async (author) => {
+          if (author.equals(home.keys.identity.cid)) return home.keys.identity.doc.signingKey
+          const entry = await directory.get(author)
+          if (entry === undefined) throw new UnknownIdentityError(`log author ${author.toString()} is not a known identity`)
+          return entry.identity.doc.signingKey
+        },
+        ...(o.machine === undefined ? {} : { machine: o.machine }),
+        checkpointEvery: home.config.storage.checkpointEvery,
+        ...(o.sync === undefined ? {} : { sync: o.sync }),
+        auditHint: `milagro audit --home ${home.paths.dir}`
+      })
+      await nodeLog.start(options)
+      started.push(async () => { await nodeLog.stop() })
+
+      const outbox = new Outbox(db.outbox)
+      await outbox.open()
+      const self = (): CID => directory.self.cid
+      const envelopes = new EnvelopeLog({ log: nodeLog, blockstore: stores.blockstore, index: db.received, outbox, self })
+      const repaired = await envelopes.repair(options)
+      if (repaired > 0) log.info({ entries: repaired }, 're-indexed the log tail after an unclean stop')
+      const inbound = new Inbound({ directory, sink: envelopes, logger: componentLogger(log, 'inbound'), self }, o.inbound)
+      inbound.on('envelope:received', (envelope, from) => { this.emit('envelope:received', { envelope, from }) })
+      const dispatcher = new Dispatcher({ libp2p, outbox, directory, logger: componentLogger(log, 'dispatcher') }, o.dispatcher)
+      dispatcher.on('delivery:acked', (d) => { this.emit('envelope:delivered', d) })
+      const sync = new Sync({ libp2p, directory, dispatcher, envelopes, index: db.sync, logger: componentLogger(log, 'sync') })
+      const redial = new Redialer({ libp2p, directory, logger: componentLogger(log, 'redial') }, { bootstrap: o.bootstrap ?? home.config.bootstrap })
+
+      await libp2p.start()
+      started.push(async () => { await libp2p.stop() })
+      await helia.start()
+      started.push(async () => { await helia.stop() })
+      await handleDelivery(libp2p, inbound, componentLogger(log, 'delivery'))
+      await directory.start()
+      started.push(async () => { await directory.stop() })
+      await sync.start()
+      started.push(async () => { await sync.stop() })
+      dispatcher.start()
+      started.push(async () => { await dispatcher.stop() })
+      redial.start()
+      started.push(() => { redial.stop() })
+
+      const running: Running = { stores, db, log: nodeLog, libp2p, helia, directory, outbox, envelopes, inbound, dispatcher, sync, redial, admin: undefined }
+      let admin: AdminServer | undefined
+      if (o.admin !== false) {
+        admin = new AdminServer({ socketPath: home.paths.adminSocketPath, handlers: adminHandlers(this), logger: componentLogger(log, 'admin') })
+        await admin.start()
+      }
+      this.#running = { ...running, admin }
+      this.#startedAt = Date.now()
+      log.info({ identity: home.keys.identity.cid.toString(), peerId: libp2p.peerId.toString(), addrs: libp2p.getMultiaddrs().map((a) => a.toString()), pending: outbox.count() }, 'node started')
+    } catch (err) {
+      for (const undo of started.reverse()) {
+        try {
+          await undo()
+        } catch (undoErr) {
+          log.error({ err: undoErr }, 'cleanup after a failed start failed')
+        }
+      }
+      throw err
+    }
+  }
+
+  async #stop (): Promise<void> {
+    const r = this.#running as Running
+    const log = this.logger
+    const step = async (what: string, fn: () => Promise<void> | void): Promise<void> => {
+      try {
+        await fn()
+      } catch (err) {
+        log.error({ err }, `stopping ${what} failed`)
+      }
+    }
+    await step('admin socket', async () => { await r.admin?.stop() })
+    r.redial.stop()
+    await step('dispatcher', async () => { await r.dispatcher.stop() })
+    await step('sync', async () => { await r.sync.stop() })
+    await step('directory', async () => { await r.directory.stop() })
+    await step('delivery', async () => { await r.libp2p.unhandle(DELIVERY_PROTOCOL) })
+    await step('helia', async () => { await r.helia.stop() })
+    await step('libp2p', async () => { await r.libp2p.stop() })
+    await step('log', async () => { await r.log.stop() })
+    await step('p2p db', async () => { await r.db.level.close() })
+    await step('stores', async () => { await r.stores.stop() })
+    this.#running = undefined
+    log.info('node stopped')
+    this.emit('node:stopped')
+  }
+}
+
+/** Builds a node from a loaded home (not started). */
+export function createNode (home: LoadedHome, options: NodeOptions = {}): MilagroNode {
+  return new MilagroNode(home, options)
+}

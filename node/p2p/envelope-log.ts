@@ -1,0 +1,158 @@
+// The bridge between networking and the node's log: envelopes sent and received become log
+// entries (`envelope.sent`, `envelope.received`, the envelope's block stored with the entry in the
+// same group commit), and the log stays the truth the delivery state is derived from.
+//
+//   - `append` (the Inbound sink) appends one `envelope.received` entry per envelope, all in the
+//     same tick so the log writes them as one group commit, and resolves when they are durable.
+//   - `has` answers from an index `r/<envelope CID>` → seq (p2p DB, sublevel `received`), written
+//     right after the append.
+//   - `recordSent` appends `envelope.sent`, then queues the envelope for its other recipients.
+//   - `repair` (at start) walks the log from the last indexed seq to the head and rebuilds what a
+//     crash between a log append and the index/outbox write may have lost: received CIDs are
+//     indexed, sent envelopes are queued again (idempotent; a recipient that already has one
+//     acknowledges it as a duplicate). So an envelope in the log is never lost and never
+//     appended twice, whatever instant the process dies at.
+import * as dagCbor from '@ipld/dag-cbor'
+import type { CID } from 'multiformats/cid'
+import { decodeEnvelope, type DecodedEnvelope } from '../../protocol/envelope.ts'
+import { LOG_KINDS } from '../../protocol/state/types.ts'
+import type { Appended, LevelLog } from '../../storage/log.ts'
+import type { LogBlockstore } from '../../storage/blockstore.ts'
+import type { Kv } from './db.ts'
+import type { EnvelopeSink } from './inbound.ts'
+import type { Outbox } from './outbox.ts'
+
+// The log's Effect type parameter does not matter here: this module only appends and reads.
+type AnyLog = LevelLog<any, any>
+
+export interface EnvelopeLogComponents {
+  readonly log: AnyLog
+  readonly blockstore: Pick<LogBlockstore, 'getBlocks'>
+  readonly index: Kv
+  readonly outbox: Outbox
+  /** This node's identity CID (not queued for delivery to itself). */
+  readonly self: () => CID
+}
+
+const WATERMARK = 'meta/indexed'
+const receivedKey = (cid: CID): string => `r/${cid.toString()}`
+
+export class EnvelopeLog implements EnvelopeSink {
+  readonly #c: EnvelopeLogComponents
+  #inflight = 0
+
+  constructor (components: EnvelopeLogComponents) {
+    this.#c = components
+  }
+
+  async append (envelopes: readonly DecodedEnvelope[], options: { signal?: AbortSignal } = {}): Promise<void> {
+    if (envelopes.length === 0) return
+    this.#inflight++
+    try {
+      const appended = await Promise.all(envelopes.map(async (e) => await this.#c.log.append(
+        { kind: LOG_KINDS.envelopeReceived, link: e.cid },
+        { blocks: [{ cid: e.cid, bytes: e.bytes }], ...(options.signal === undefined ? {} : { signal: options.signal }) }
+      )))
+      await this.#c.index.batch(appended.map((a: Appended, i) => ({
+        type: 'put' as const, key: receivedKey((envelopes[i] as DecodedEnvelope).cid), value: dagCbor.encode(a.entry.seq)
+      })))
+    } finally {
+      this.#inflight--
+    }
+    await this.#advance()
+  }
+
+  async has (cids: readonly CID[]): Promise<boolean[]> {
+    if (cids.length === 0) return []
+    return (await this.#c.index.getMany(cids.map(receivedKey))).map((v) => v !== undefined)
+  }
+
+  /** How many envelopes the index says this node received. */
+  async receivedCount (): Promise<number> {
+    let n = 0
+    for await (const _key of this.#c.index.keys({ gt: 'r/', lt: 'r0' })) n++
+    return n
+  }
+
+  /** Appends `envelope.sent`, then queues the envelope for each recipient but this node. */
+  async recordSent (envelope: DecodedEnvelope, options: { signal?: AbortSignal } = {}): Promise<{ seq: number, queued: readonly CID[] }> {
+    this.#inflight++
+    let seq: number
+    let queued: CID[]
+    try {
+      const a = await this.#c.log.append(
+        { kind: LOG_KINDS.envelopeSent, link: envelope.cid },
+        { blocks: [{ cid: envelope.cid, bytes: envelope.bytes }], ...(options.signal === undefined ? {} : { signal: options.signal }) }
+      )
+      seq = a.entry.seq
+      queued = this.#others(envelope)
+      await this.#c.outbox.enqueue(envelope, queued)
+    } finally {
+      this.#inflight--
+    }
+    await this.#advance()
+    return { seq, queued }
+  }
+
+  /** Re-indexes and re-queues from the last watermark to the head; returns how many entries it read. */
+  async repair (options: { signal?: AbortSignal } = {}): Promise<number> {
+    const head = this.#c.log.head
+    if (head === undefined) return 0
+    const raw = await this.#c.index.get(WATERMARK)
+    const from = raw === undefined ? 0 : dagCbor.decode<number>(raw) + 1
+    let read = 0
+    for (let seq = from; seq <= head.seq; seq++) {
+      options.signal?.throwIfAborted()
+      const entry = await this.#c.log.get(seq)
+      read++
+      if (entry.link === undefined) continue
+      if (entry.kind === LOG_KINDS.envelopeReceived) {
+        await this.#c.index.put(receivedKey(entry.link), dagCbor.encode(seq))
+      } else if (entry.kind === LOG_KINDS.envelopeSent) {
+        const [bytes] = await this.#c.blockstore.getBlocks([entry.link])
+        if (bytes === undefined) continue // the log's own verification reports missing blocks
+        const envelope = decodeEnvelope(bytes)
+        await this.#c.outbox.enqueue(envelope, this.#others(envelope))
+      }
+    }
+    await this.#c.index.put(WATERMARK, dagCbor.encode(head.seq))
+    return read
+  }
+
+  /** The log's head, for the sync hello. */
+  head (): { seq: number, cid: CID } | undefined {
+    const h = this.#c.log.head
+    return h === undefined ? undefined : { seq: h.seq, cid: h.cid }
+  }
+
+  /**
+   * Queues again every envelope this node ever sent to `recipient` (a peer that lost its log).
+   * Reads the whole log; the recipient acknowledges what it still holds as duplicates.
+   */
+  async requeueFor (recipient: CID, options: { signal?: AbortSignal } = {}): Promise<number> {
+    const head = this.#c.log.head
+    if (head === undefined) return 0
+    let queued = 0
+    for (let seq = 0; seq <= head.seq; seq++) {
+      options.signal?.throwIfAborted()
+      const entry = await this.#c.log.get(seq)
+      if (entry.kind !== LOG_KINDS.envelopeSent || entry.link === undefined) continue
+      const [bytes] = await this.#c.blockstore.getBlocks([entry.link])
+      if (bytes === undefined) continue
+      const envelope = decodeEnvelope(bytes)
+      if (envelope.header.recipients.some((r) => r.equals(recipient))) queued += await this.#c.outbox.enqueue(envelope, [recipient])
+    }
+    return queued
+  }
+
+  /** Records the head as indexed, when no append of ours is between the log and the index. */
+  async #advance (): Promise<void> {
+    const head = this.#c.log.head
+    if (this.#inflight === 0 && head !== undefined) await this.#c.index.put(WATERMARK, dagCbor.encode(head.seq))
+  }
+
+  #others (envelope: DecodedEnvelope): CID[] {
+    const self = this.#c.self()
+    return envelope.header.recipients.filter((r) => !r.equals(self))
+  }
+}

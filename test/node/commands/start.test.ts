@@ -1,0 +1,84 @@
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { spawn } from 'node:child_process'
+import { mkdtemp, rm, stat } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { adminRequest } from '../../../node/admin/client.ts'
+import { homePaths, initHome } from '../../../node/home.ts'
+
+const RUNNER = fileURLToPath(new URL('./cli-runner.ts', import.meta.url))
+
+function run (args: string[], env: NodeJS.ProcessEnv = process.env): { done: Promise<{ code: number | null, out: string, err: string }>, waitFor: (text: string, signal: AbortSignal) => Promise<void>, kill: (s: NodeJS.Signals) => void } {
+  const child = spawn(process.execPath, [RUNNER, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  let err = ''
+  const listeners = new Set<() => void>()
+  child.stdout.on('data', (d: Buffer) => { out += d.toString(); for (const l of listeners) l() })
+  child.stderr.on('data', (d: Buffer) => { err += d.toString() })
+  const done = new Promise<{ code: number | null, out: string, err: string }>((resolve) => { child.on('exit', (code) => { resolve({ code, out, err }) }) })
+  return {
+    done,
+    kill: (s) => { child.kill(s) },
+    waitFor: async (text, signal) => {
+      await new Promise<void>((resolve, reject) => {
+        const check = (): void => { if (out.includes(text)) { listeners.delete(check); resolve() } }
+        listeners.add(check)
+        signal.addEventListener('abort', () => { listeners.delete(check); reject(new Error(`no '${text}' in output: ${out} ${err}`)) }, { once: true })
+        void done.then(() => { if (!out.includes(text)) reject(new Error(`exited without '${text}': ${out} ${err}`)) })
+        check()
+      })
+    }
+  }
+}
+
+test('start creates a missing home (MILAGRO_HOME), runs until SIGTERM, then stops cleanly', async () => {
+  const base = await mkdtemp(join(tmpdir(), 'milagro-start-'))
+  const home = join(base, 'home')
+  try {
+    const p = run(['start'], { ...process.env, MILAGRO_HOME: home })
+    const signal = AbortSignal.timeout(20_000)
+    await p.waitFor('running', signal)
+    const status = await adminRequest(homePaths(home).adminSocketPath, { cmd: 'status' }, { signal })
+    assert.is(status.ok, true)
+    p.kill('SIGTERM')
+    const result = await p.done
+    assert.is(result.code, 0, result.err)
+    assert.match(result.out, /created one with default settings/)
+    assert.match(result.out, /node stopped/)
+    assert.is(await stat(homePaths(home).adminSocketPath).then(() => 'present', () => 'gone'), 'gone')
+  } finally {
+    await rm(base, { recursive: true, force: true })
+  }
+})
+
+test('admin prints a node\'s status as JSON, and fails with a clear message when no node runs', async () => {
+  const base = await mkdtemp(join(tmpdir(), 'milagro-admin-cli-'))
+  const home = join(base, 'home')
+  try {
+    await initHome(home, { name: 'cli', listen: ['/ip4/127.0.0.1/tcp/0'] })
+    const none = await run(['admin', 'status', '--home', home]).done
+    assert.is(none.code, 1)
+    assert.match(none.err, /AdminUnavailableError: no node is running/)
+    const p = run(['start', '--home', home])
+    const signal = AbortSignal.timeout(20_000)
+    await p.waitFor('running', signal)
+    const status = await run(['admin', 'status', '--home', home, '--json']).done
+    assert.is(status.code, 0, status.err)
+    const reply = JSON.parse(status.out) as { ok: boolean, result: { name: string } }
+    assert.is(reply.ok, true)
+    assert.is(reply.result.name, 'cli')
+    const bogus = await run(['admin', 'reboot', '--home', home]).done
+    assert.is(bogus.code, 1)
+    assert.match(bogus.err, /unknown command 'reboot'/)
+    const stop = await run(['admin', 'stop', '--home', home]).done
+    assert.is(stop.code, 0, stop.err)
+    const result = await p.done
+    assert.is(result.code, 0, result.err)
+  } finally {
+    await rm(base, { recursive: true, force: true })
+  }
+})
+
+test.run()
