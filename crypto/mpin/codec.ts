@@ -62,7 +62,8 @@ export function decodeG1 (curve: MpinCurve, bytes: Uint8Array, label = 'G1 point
   } catch (cause) {
     throw new InvalidPointError(`${label}: not on the curve or not in the prime-order subgroup`, { cause })
   }
-  if (point.isZero() || !point.isValid() || !point.isValidOrder()) {
+  // On BN curves #E(Fp) = r: every point on the curve is in G1, and the order check is skipped.
+  if (point.isZero() || !point.isValid() || (curve.params.g1Cofactor !== 1n && !point.isValidOrder())) {
     throw new InvalidPointError(`${label}: not on the curve or not in the prime-order subgroup`)
   }
   return point

@@ -1,6 +1,6 @@
 // Curve contexts for M-Pin: a dedicated mcl-wasm instance per curve (see mcl-instance.ts), set up
-// with Milagro's generators rather than mcl's, and strict point loading (on-curve and
-// prime-order-subgroup checks on every G1/G2 that is parsed).
+// with Milagro's generators rather than mcl's. Point validation (on-curve, prime-order subgroup)
+// is done by codec.ts on every G1/G2 that is parsed.
 //
 // `loadCurve(name)` is memoised per process (per worker thread): initialising mcl costs tens of
 // milliseconds and a few MB of WebAssembly memory, and a loaded context is never mutated afterwards.
@@ -44,8 +44,10 @@ async function create (name: CurveName): Promise<MpinCurve> {
   const params = curveParams[name]
   const mcl = await loadMclInstance(name === 'BN254' ? 'BN254' : 'BLS12_381')
   if (mcl.curveType !== (name === 'BN254' ? mcl.BN254 : mcl.BLS12_381)) throw new Error(`mcl did not initialise ${name}`)
-  mcl.verifyOrderG1(true)
-  mcl.verifyOrderG2(true)
+  // Loading checks only that a point is on the curve; codec.ts then runs the subgroup check once,
+  // and only where a cofactor exists (mcl would otherwise repeat it in setStr and isValid).
+  mcl.verifyOrderG1(false)
+  mcl.verifyOrderG2(false)
   const g1 = new mcl.G1()
   g1.setStr(`1 ${hex(params.g1.x)} ${hex(params.g1.y)}`, 16)
   const q = new mcl.G2()
