@@ -106,7 +106,8 @@ export class CryptoPool {
     return this.#crashes
   }
 
-  async start (): Promise<void> {
+  /** Spawns the workers and waits until each has loaded its curves (or `signal` aborts the wait). */
+  async start (options: RunOptions = {}): Promise<void> {
     if (this.#stopping !== undefined) await this.#stopping
     if (this.#piscina !== undefined) return
     this.#crashes = 0
@@ -130,7 +131,13 @@ export class CryptoPool {
     })
     this.#piscina = piscina
     // Warm-up: one task per worker, so each has loaded its curves before real work arrives.
-    await Promise.all(Array.from({ length: this.size }, async () => await this.run('ready', undefined)))
+    try {
+      await Promise.all(Array.from({ length: this.size }, async () => await this.run('ready', undefined, options)))
+    } catch (err) {
+      this.#piscina = undefined
+      await piscina.destroy()
+      throw err
+    }
   }
 
   /** Refuses new work, waits for running and queued tasks (or for `signal`), then ends all workers. */

@@ -45,6 +45,19 @@ test('lifecycle: PoolStoppedError before start and after stop; start and stop ar
   assert.throws(() => new CryptoPool({ maxQueue: -1 }), RangeError)
 })
 
+test('start() fails cleanly when the workers cannot load their module, and honours its signal', async () => {
+  const broken = new CryptoPool({ size: 1, worker: new URL('./fixtures/does-not-exist.ts', import.meta.url) })
+  await rejects(broken.start(), named('WorkerCrashedError'))
+  assert.is(broken.running, false)
+  assert.is(broken.threads, 0)
+  const pool = new CryptoPool({ size: 1, curves: [] })
+  await rejects(pool.start({ signal: AbortSignal.abort() }), named('AbortError'))
+  assert.is(pool.running, false)
+  await pool.start()
+  assert.is(pool.running, true)
+  await pool.stop()
+})
+
 test('M-Pin verification on both curves keeps its error types across threads', async () => {
   const pool = new CryptoPool({ size: 2 })
   await pool.start()
