@@ -125,6 +125,13 @@ export class EnvelopeLog implements EnvelopeSink {
     return h === undefined ? undefined : { seq: h.seq, cid: h.cid }
   }
 
+  /** CID of this node's log entry at `seq`, or null past the head. */
+  async entryAt (seq: number): Promise<CID | null> {
+    const head = this.#c.log.head
+    if (head === undefined || seq > head.seq) return null
+    return (await this.#c.log.get(seq)).cid
+  }
+
   /**
    * Queues again every envelope this node ever sent to `recipient` (a peer that lost its log).
    * Reads the whole log; the recipient acknowledges what it still holds as duplicates.

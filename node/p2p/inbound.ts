@@ -97,6 +97,7 @@ export class Inbound extends EventEmitter<InboundEvents> {
   readonly #drops = new Map<DropReason, number>()
   #received = 0
   #duplicates = 0
+  #batches = 0
   #commit: Promise<unknown> = Promise.resolve()
 
   constructor (components: InboundComponents, init: InboundInit = {}) {
@@ -106,8 +107,9 @@ export class Inbound extends EventEmitter<InboundEvents> {
     this.#resolveTimeoutMs = init.resolveTimeoutMs ?? 5_000
   }
 
-  stats (): { readonly received: number, readonly duplicates: number, readonly dropped: Readonly<Record<string, number>> } {
-    return { received: this.#received, duplicates: this.#duplicates, dropped: Object.fromEntries(this.#drops) }
+  /** Envelopes appended, duplicates acknowledged, drops by reason, and batches (calls of `receive`). */
+  stats (): { readonly received: number, readonly duplicates: number, readonly batches: number, readonly dropped: Readonly<Record<string, number>> } {
+    return { received: this.#received, duplicates: this.#duplicates, batches: this.#batches, dropped: Object.fromEntries(this.#drops) }
   }
 
   /** Records a drop decided before an envelope could be read (e.g. an oversized frame). */
@@ -121,6 +123,7 @@ export class Inbound extends EventEmitter<InboundEvents> {
   /** Checks, deduplicates and durably appends a batch from `from`; one verdict per frame, in order. */
   async receive (frames: readonly Uint8Array[], from: PeerId, options: { signal?: AbortSignal } = {}): Promise<Verdict[]> {
     const peer = from.toString()
+    this.#batches++
     const verdicts: Verdict[] = new Array(frames.length)
     const refuse = (i: number, reason: DropReason, cid: CID, message: string): void => {
       this.drop(reason, peer, message, cid)

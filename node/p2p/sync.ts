@@ -1,19 +1,21 @@
 // Catch-up sync: what happens when two nodes (re)connect.
 //
 // `/milagro/sync/1.0.0` — each side, once identify has run on a new connection, opens one stream
-// and the two exchange one frame each (DAG-CBOR):
-//   { v: 1, id: <identity CID>, head: { seq, cid } | null }
-// — who they are and the head of their log. Then:
-//   - The hello must come from the peer its identity names (the directory checks the document
+// and the two exchange their log heads (frames of DAG-CBOR):
+//   1  initiator → responder   { v: 1, id: <identity CID>, head: { seq, cid } | null, probe: seq | null }
+//   2  responder → initiator   { v: 1, id, head, probe, at: CID | null }
+//   3  initiator → responder   { at: CID | null }
+// `probe` is the seq of the head this side recorded for the other at their last sync; `at` is the
+// CID of the answering side's own entry at that seq (null if it has none). Then, on both sides:
+//   - The hello must come from the peer its identity names (the directory verifies the document
 //     and its peer id; an identity that does not resolve or names another peer ends the stream).
-//   - The peer's head is remembered (sublevel `sync`, `head/<identity>`). A head *behind* the
-//     one seen before (lower seq, or same seq with another CID) means the peer lost its log
-//     (rebuilt home, restored backup): every envelope this node ever sent to it is queued again,
-//     and the peer acknowledges what it still holds as duplicates.
-//   - The dispatcher is kicked for every identity on that peer, cancelling backoff: the backlog
-//     (all envelopes addressed to the peer that it has not acknowledged) leaves at once as one
-//     pipelined delivery stream, in windows of up to MAX_BATCH envelopes that the receiver
-//     verifies and appends as group commits (delivery.ts) — not one round trip per envelope.
+//   - If the recorded head is no longer in the peer's log (`at` differs or is null), the peer lost
+//     or rebuilt its log: every envelope this node ever sent to it is queued again, and the peer
+//     acknowledges what it still holds as duplicates. The new head is recorded (sublevel `sync`).
+//   - The dispatcher is kicked for the peer's identity, cancelling backoff: the backlog (every
+//     envelope addressed to the peer that it has not acknowledged) leaves at once as one pipelined
+//     delivery stream, in windows of up to MAX_BATCH envelopes that the receiver verifies and
+//     appends as group commits (delivery.ts) — not one round trip per envelope.
 // Sync never bypasses the receive path: everything still goes through Inbound (verify, dedupe,
 // append before ack). It does not forward envelopes of third parties: each node delivers its own.
 import { EventEmitter } from 'node:events'
@@ -51,36 +53,55 @@ export interface SyncComponents {
   readonly libp2p: Peer
   readonly directory: Directory
   readonly dispatcher: Dispatcher
-  readonly envelopes: Pick<EnvelopeLog, 'head' | 'requeueFor'>
+  readonly envelopes: Pick<EnvelopeLog, 'head' | 'requeueFor' | 'entryAt'>
   readonly index: Kv
   readonly logger: Logger
 }
 
-interface Hello { readonly id: CID, readonly head: LogHead | null }
-
-function encodeHello (id: CID, head: LogHead | undefined): Uint8Array {
-  return dagCbor.encode({ v: 1, id, head: head === undefined ? null : { seq: head.seq, cid: head.cid } })
+interface Hello {
+  readonly id: CID
+  readonly head: LogHead | null
+  readonly probe: number | null
 }
 
-function decodeHello (bytes: Uint8Array): Hello {
-  let v: { v?: unknown, id?: unknown, head?: { seq?: unknown, cid?: unknown } | null } | null
+type Fields = { readonly [k: string]: unknown }
+
+function decodeFrame (bytes: Uint8Array): Fields {
+  let v: unknown
   try {
     v = dagCbor.decode(bytes)
   } catch (err) {
-    throw new ProtocolViolationError('sync hello is not DAG-CBOR', { cause: err })
+    throw new ProtocolViolationError('sync frame is not DAG-CBOR', { cause: err })
   }
-  const id = CID.asCID(v?.id)
-  if (v === null || typeof v !== 'object' || v.v !== 1 || id === null) throw new ProtocolViolationError('sync hello lacks v: 1 or id')
-  if (v.head === null || v.head === undefined) return { id, head: null }
-  const cid = CID.asCID(v.head.cid)
-  const seq = v.head.seq
-  if (cid === null || typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) throw new ProtocolViolationError('sync hello head is malformed')
-  return { id, head: { seq, cid } }
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new ProtocolViolationError('sync frame is not a map')
+  return v as Fields
+}
+
+const isSeq = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0
+
+function readHello (v: Fields): Hello {
+  const id = CID.asCID(v.id)
+  if (v.v !== 1 || id === null) throw new ProtocolViolationError('sync hello lacks v: 1 or id')
+  const probe = v.probe === null ? null : isSeq(v.probe) ? v.probe : undefined
+  if (probe === undefined) throw new ProtocolViolationError('sync hello probe is not a seq')
+  if (v.head === null) return { id, head: null, probe }
+  const h = v.head as { seq?: unknown, cid?: unknown } | undefined
+  const cid = CID.asCID(h?.cid)
+  if (cid === null || !isSeq(h?.seq)) throw new ProtocolViolationError('sync hello head is malformed')
+  return { id, head: { seq: h.seq, cid }, probe }
+}
+
+function readAt (v: Fields): CID | null {
+  if (v.at === null) return null
+  const at = CID.asCID(v.at)
+  if (at === null) throw new ProtocolViolationError('sync answer at is not a CID')
+  return at
 }
 
 export class Sync extends EventEmitter<SyncEvents> {
   readonly #c: SyncComponents
   readonly #heads = new Map<string, PeerHead>()
+  readonly #locks = new Map<string, Promise<void>>()
   #started = false
   readonly #onIdentify = (evt: CustomEvent<IdentifyResult>): void => {
     if (evt.detail.protocols.includes(SYNC_PROTOCOL)) void this.#initiate(evt.detail.peerId)
@@ -112,17 +133,30 @@ export class Sync extends EventEmitter<SyncEvents> {
     return [...this.#heads.values()]
   }
 
+  /** Our hello, and the record of the peer's head it probes (undefined: none to probe). */
+  async #hello (peerIdentity: CID | undefined): Promise<{ frame: Record<string, unknown>, probed: LogHead | undefined }> {
+    const head = this.#c.envelopes.head()
+    const probed = peerIdentity === undefined ? undefined : await this.#recorded(peerIdentity.toString())
+    return { frame: { v: 1, id: this.#c.directory.self.cid, head: head === undefined ? null : { seq: head.seq, cid: head.cid }, probe: probed?.seq ?? null }, probed }
+  }
+
   async #initiate (peer: PeerId): Promise<void> {
     const signal = AbortSignal.timeout(HELLO_TIMEOUT_MS)
     let stream: Stream | undefined
     try {
+      const known = await this.#c.directory.byPeer(peer)
       stream = await this.#c.libp2p.dialProtocol(peer, SYNC_PROTOCOL, { signal })
       const reader = new FrameReader(stream, MAX_HELLO_BYTES)
-      await writeFrames(stream, [encodeHello(this.#c.directory.self.cid, this.#c.envelopes.head())], { signal })
+      const mine = await this.#hello(known?.identity.cid)
+      await writeFrames(stream, [dagCbor.encode(mine.frame)], { signal })
       const frame = await reader.next({ signal })
       if (frame === null) throw new ProtocolViolationError('sync stream ended before the hello')
+      const fields = decodeFrame(frame)
+      const hello = readHello(fields)
+      await writeFrames(stream, [dagCbor.encode({ at: hello.probe === null ? null : await this.#c.envelopes.entryAt(hello.probe) })], { signal })
       await stream.close({ signal })
-      await this.#heard(decodeHello(frame), peer, signal)
+      // Our probe named the identity the directory had for this peer; it only counts if the peer is still that identity.
+      await this.#heard(hello, known?.identity.cid.equals(hello.id) === true ? mine.probed : undefined, readAt(fields), peer, signal)
     } catch (err) {
       stream?.abort(err as Error)
       this.#c.logger.debug({ err, peer: peer.toString() }, 'sync with peer failed')
@@ -133,39 +167,59 @@ export class Sync extends EventEmitter<SyncEvents> {
     const signal = AbortSignal.timeout(HELLO_TIMEOUT_MS)
     try {
       const reader = new FrameReader(stream, MAX_HELLO_BYTES)
-      const frame = await reader.next({ signal })
-      if (frame === null) throw new ProtocolViolationError('sync stream ended before the hello')
-      await writeFrames(stream, [encodeHello(this.#c.directory.self.cid, this.#c.envelopes.head())], { signal })
+      const first = await reader.next({ signal })
+      if (first === null) throw new ProtocolViolationError('sync stream ended before the hello')
+      const hello = readHello(decodeFrame(first))
+      const at = hello.probe === null ? null : await this.#c.envelopes.entryAt(hello.probe)
+      const mine = await this.#hello(hello.id)
+      await writeFrames(stream, [dagCbor.encode({ ...mine.frame, at })], { signal })
+      const answer = await reader.next({ signal })
+      if (answer === null) throw new ProtocolViolationError('sync stream ended before the answer')
       await stream.close({ signal })
-      await this.#heard(decodeHello(frame), peer, signal)
+      await this.#heard(hello, mine.probed, readAt(decodeFrame(answer)), peer, signal)
     } catch (err) {
       stream.abort(err as Error)
       this.#c.logger.debug({ err, peer: peer.toString() }, 'sync from peer failed')
     }
   }
 
-  /** Checks who spoke, records its head, re-seeds a peer that lost its log, and kicks delivery. */
-  async #heard (hello: Hello, peer: PeerId, signal: AbortSignal): Promise<void> {
+  async #recorded (identity: string): Promise<LogHead | undefined> {
+    const raw = await this.#c.index.get(`head/${identity}`)
+    return raw === undefined ? undefined : dagCbor.decode<LogHead>(raw)
+  }
+
+  /**
+   * Checks who spoke, re-seeds a peer whose log no longer holds the head we recorded for it,
+   * records its new head, and kicks delivery. `probed` is the record our hello asked about and
+   * `at` the peer's entry CID at that seq. Serialised per identity: when both sides' syncs run at
+   * once, the second sees the record the first wrote and does not re-seed twice.
+   */
+  async #heard (hello: Hello, probed: LogHead | undefined, at: CID | null, peer: PeerId, signal: AbortSignal): Promise<void> {
     const entry = await this.#c.directory.resolve(hello.id, { from: peer, signal })
     if (entry.identity.doc.peerId !== peer.toString()) {
       throw new ProtocolViolationError(`sync hello names identity ${hello.id.toString()}, which belongs to peer ${entry.identity.doc.peerId}, not ${peer.toString()}`)
     }
     const identity = hello.id.toString()
-    const key = `head/${identity}`
-    const raw = await this.#c.index.get(key)
-    const before = raw === undefined ? undefined : dagCbor.decode<{ seq: number, cid: CID }>(raw)
-    const now = hello.head
-    const reset = before !== undefined && (now === null || now.seq < before.seq || (now.seq === before.seq && !now.cid.equals(before.cid)))
-    const record: PeerHead = { identity, peer: peer.toString(), head: now, at: Date.now() }
-    this.#heads.set(identity, record)
-    if (now !== null) await this.#c.index.put(key, dagCbor.encode({ seq: now.seq, cid: now.cid }))
-    else await this.#c.index.del(key)
-    this.emit('sync:hello', record)
-    if (reset) {
-      const requeued = await this.#c.envelopes.requeueFor(hello.id)
-      this.#c.logger.warn({ identity, before: before?.seq, now: now?.seq ?? null, requeued }, 'peer lost its log; envelopes sent to it are queued again')
-      this.emit('sync:reset', { identity, requeued })
-    }
+    const previous = this.#locks.get(identity) ?? Promise.resolve()
+    const run = previous.then(async () => {
+      const current = await this.#recorded(identity)
+      const unchanged = probed !== undefined && current !== undefined && current.seq === probed.seq && current.cid.equals(probed.cid)
+      const reset = unchanged && (at === null || !at.equals(probed.cid))
+      const record: PeerHead = { identity, peer: peer.toString(), head: hello.head, at: Date.now() }
+      this.#heads.set(identity, record)
+      if (reset) {
+        const requeued = await this.#c.envelopes.requeueFor(hello.id)
+        this.#c.logger.warn({ identity, recorded: probed.seq, now: hello.head?.seq ?? null, requeued }, 'peer lost its log; envelopes sent to it are queued again')
+        this.emit('sync:reset', { identity, requeued })
+      }
+      if (hello.head !== null) await this.#c.index.put(`head/${identity}`, dagCbor.encode({ seq: hello.head.seq, cid: hello.head.cid }))
+      else await this.#c.index.del(`head/${identity}`)
+      this.emit('sync:hello', record)
+    })
+    const settled = run.catch(() => {})
+    this.#locks.set(identity, settled)
+    void settled.then(() => { if (this.#locks.get(identity) === settled) this.#locks.delete(identity) })
+    await run
     if (this.#started) this.#c.dispatcher.kick(identity)
   }
 }

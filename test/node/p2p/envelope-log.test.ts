@@ -1,0 +1,94 @@
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { seal } from '../../../protocol/envelope.ts'
+import { LOG_KINDS } from '../../../protocol/state/types.ts'
+import { LevelLog } from '../../../storage/log.ts'
+import { createStores, dataPaths, type Stores } from '../../../storage/stores.ts'
+import { openP2pDb, type P2pDb } from '../../../node/p2p/db.ts'
+import { EnvelopeLog } from '../../../node/p2p/envelope-log.ts'
+import { Outbox } from '../../../node/p2p/outbox.ts'
+import { makeKeys, type TestKeys } from './harness.ts'
+
+interface Fixture { stores: Stores, db: P2pDb, log: LevelLog, outbox: Outbox, envelopes: EnvelopeLog, close: () => Promise<void> }
+
+async function open (dir: string, me: TestKeys): Promise<Fixture> {
+  const stores = createStores(dataPaths(dir))
+  await stores.start()
+  const db = await openP2pDb(join(dir, 'data', 'p2p'))
+  const log = new LevelLog({ blockstore: stores.blockstore, state: stores.state }, {
+    author: me.identity.cid,
+    signer: me.signer,
+    resolveSigningKey: async () => me.identity.doc.signingKey
+  })
+  await log.start()
+  const outbox = new Outbox(db.outbox)
+  await outbox.open()
+  const envelopes = new EnvelopeLog({ log, blockstore: stores.blockstore, index: db.received, outbox, self: () => me.identity.cid })
+  return {
+    stores, db, log, outbox, envelopes,
+    close: async () => { await log.stop(); await db.level.close(); await stores.stop() }
+  }
+}
+
+test('repair rebuilds what a crash between the log append and the index/outbox write lost', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'milagro-envlog-'))
+  let f: Fixture | undefined
+  try {
+    const me = await makeKeys('me')
+    const bob = await makeKeys('bob')
+    const carol = await makeKeys('carol')
+    f = await open(dir, me)
+    // A normal send: log, then outbox.
+    const normal = seal({ identity: me.identity, signer: me.signer }, [bob.identity], 'test/a', { n: 1 })
+    await f.envelopes.recordSent(normal)
+    // "Crashed" ones: in the log, but the process died before the outbox / index writes.
+    const lostSend = seal({ identity: me.identity, signer: me.signer }, [bob.identity, carol.identity, me.identity], 'test/b', { n: 2 })
+    await f.log.append({ kind: LOG_KINDS.envelopeSent, link: lostSend.cid }, { blocks: [{ cid: lostSend.cid, bytes: lostSend.bytes }] })
+    const lostReceive = seal({ identity: bob.identity, signer: bob.signer }, [me.identity], 'test/c', { n: 3 })
+    await f.log.append({ kind: LOG_KINDS.envelopeReceived, link: lostReceive.cid }, { blocks: [{ cid: lostReceive.cid, bytes: lostReceive.bytes }] })
+    assert.equal(await f.envelopes.has([lostReceive.cid]), [false])
+    assert.is(f.outbox.count(carol.identity.cid.toString()), 0)
+    await f.close()
+
+    f = await open(dir, me)
+    assert.is(await f.envelopes.repair(), 2, 'reads only the entries after the watermark')
+    assert.equal(await f.envelopes.has([lostReceive.cid]), [true])
+    const toBob = (await f.outbox.peek(bob.identity.cid.toString(), 10)).map((i) => i.cid.toString())
+    assert.equal(toBob, [normal.cid.toString(), lostSend.cid.toString()])
+    assert.equal((await f.outbox.peek(carol.identity.cid.toString(), 10)).map((i) => i.cid.toString()), [lostSend.cid.toString()])
+    assert.is(f.outbox.count(me.identity.cid.toString()), 0, 'never queued to itself')
+    assert.is(await f.envelopes.repair(), 0, 'the watermark moved to the head')
+  } finally {
+    await f?.close()
+    await rm(dir, { recursive: true, force: true })
+  }
+})
+
+test('requeueFor queues every envelope ever sent to one recipient; entryAt answers sync probes', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'milagro-envlog-'))
+  let f: Fixture | undefined
+  try {
+    const me = await makeKeys('me')
+    const bob = await makeKeys('bob')
+    const carol = await makeKeys('carol')
+    f = await open(dir, me)
+    const e1 = seal({ identity: me.identity, signer: me.signer }, [bob.identity], 'test/a', 1)
+    const e2 = seal({ identity: me.identity, signer: me.signer }, [carol.identity], 'test/a', 2)
+    const e3 = seal({ identity: me.identity, signer: me.signer }, [carol.identity, bob.identity], 'test/a', 3)
+    for (const e of [e1, e2, e3]) await f.envelopes.recordSent(e)
+    await f.outbox.remove(await f.outbox.peek(bob.identity.cid.toString(), 10))
+    assert.is(f.outbox.count(bob.identity.cid.toString()), 0)
+    assert.is(await f.envelopes.requeueFor(bob.identity.cid), 2)
+    assert.equal((await f.outbox.peek(bob.identity.cid.toString(), 10)).map((i) => i.cid.toString()), [e1.cid.toString(), e3.cid.toString()])
+    assert.is((await f.envelopes.entryAt(1))?.toString(), (await f.log.get(1)).cid.toString())
+    assert.is(await f.envelopes.entryAt(3), null)
+  } finally {
+    await f?.close()
+    await rm(dir, { recursive: true, force: true })
+  }
+})
+
+test.run()

@@ -1,0 +1,131 @@
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { rm } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import type { MilagroNode } from '../../../node/node.ts'
+import type { PeerHead } from '../../../node/p2p/sync.ts'
+import { addrOf, introduce, listenAddrOf, logLinks, makeHome, receivedCount, startNode, stopNodes } from '../node-harness.ts'
+import { waitForEvent } from './harness.ts'
+
+const sorted = (xs: readonly string[]): string[] => [...xs].sort()
+
+test('on connection both sides learn each other\'s log head', async () => {
+  const [dirA, dirB] = await Promise.all([makeHome('a'), makeHome('b')])
+  let a: MilagroNode | undefined
+  let b: MilagroNode | undefined
+  try {
+    a = await startNode(dirA)
+    b = await startNode(dirB)
+    for (let i = 0; i < 3; i++) await a.send([a.identity.cid], 'test/self', { i })
+    const signal = AbortSignal.timeout(10_000)
+    const bHears = waitForEvent<PeerHead>(b.parts.sync, 'sync:hello', (h) => h.identity === a!.identity.cid.toString(), signal)
+    const aHears = waitForEvent<PeerHead>(a.parts.sync, 'sync:hello', (h) => h.identity === b!.identity.cid.toString(), signal)
+    await b.connect(addrOf(a), { signal })
+    const [heardByB, heardByA] = await Promise.all([bHears, aHears])
+    assert.is(heardByB.head?.seq, 2)
+    assert.is(heardByB.head?.cid.toString(), a.log.head?.cid.toString())
+    assert.is(heardByB.peer, a.libp2p.peerId.toString())
+    assert.is(heardByA.head, null, 'b has an empty log')
+  } finally {
+    await stopNodes([a, b])
+    await Promise.all([dirA, dirB].map(async (d) => { await rm(dirname(d), { recursive: true, force: true }) }))
+  }
+})
+
+test('a fresh peer catches up its whole backlog in batches, not one round trip per envelope', async () => {
+  const [dirA, dirB] = await Promise.all([makeHome('a'), makeHome('b')])
+  let a: MilagroNode | undefined
+  let b: MilagroNode | undefined
+  try {
+    a = await startNode(dirA)
+    b = await startNode(dirB)
+    const signal = AbortSignal.timeout(30_000)
+    await introduce(a, b, signal)
+    const listen = listenAddrOf(b)
+    const bid = b.identity.cid
+    await b.stop()
+    b = undefined
+    const n = 600
+    const sent: string[] = []
+    for (let i = 0; i < n; i += 50) {
+      const batch = await Promise.all(Array.from({ length: 50 }, async (_, k) => await a!.send([bid], 'test/backlog', { i: i + k })))
+      sent.push(...batch.map((e) => e.cid.toString()))
+    }
+    b = await startNode(dirB, { listen: [listen] })
+    await receivedCount(b, n, signal)
+    const stats = b.parts.inbound.stats()
+    assert.is(stats.received, n)
+    assert.ok(stats.batches <= n / 20, `${n} envelopes arrived in ${stats.batches} batches`)
+    assert.equal(sorted(await logLinks(b)), sorted(sent))
+  } finally {
+    await stopNodes([a, b])
+    await Promise.all([dirA, dirB].map(async (d) => { await rm(dirname(d), { recursive: true, force: true }) }))
+  }
+})
+
+test('a peer that lost its log (same identity, data wiped) is sent everything again', async () => {
+  const [dirA, dirB] = await Promise.all([makeHome('a'), makeHome('b')])
+  let a: MilagroNode | undefined
+  let b: MilagroNode | undefined
+  try {
+    a = await startNode(dirA)
+    b = await startNode(dirB)
+    const signal = AbortSignal.timeout(20_000)
+    await introduce(a, b, signal)
+    const bid = b.identity.cid
+    const sent = []
+    for (let i = 0; i < 5; i++) sent.push((await a.send([bid], 'test/keep', { i })).cid.toString())
+    await receivedCount(b, 5, signal)
+    const listen = listenAddrOf(b)
+    // Reconnect once so that a records b's head (seq 4) at a sync.
+    await b.stop()
+    b = await startNode(dirB, { listen: [listen] })
+    const recorded = waitForEvent<PeerHead>(a.parts.sync, 'sync:hello', (h) => h.identity === bid.toString() && h.head?.seq === 4, signal)
+    await b.connect(addrOf(a), { signal })
+    await recorded
+    await b.stop()
+    await rm(join(dirB, 'data'), { recursive: true, force: true })
+    b = await startNode(dirB, { listen: [listen] })
+    assert.is(b.log.head, undefined, 'b starts from an empty log')
+    const reset = waitForEvent<{ identity: string, requeued: number }>(a.parts.sync, 'sync:reset', (r) => r.identity === bid.toString(), signal)
+    await b.connect(addrOf(a), { signal })
+    assert.is((await reset).requeued, 5)
+    await receivedCount(b, 5, signal)
+    assert.equal(sorted(await logLinks(b)), sorted(sent))
+  } finally {
+    await stopNodes([a, b])
+    await Promise.all([dirA, dirB].map(async (d) => { await rm(dirname(d), { recursive: true, force: true }) }))
+  }
+})
+
+test('a peer that merely reconnects is not re-seeded', async () => {
+  const [dirA, dirB] = await Promise.all([makeHome('a'), makeHome('b')])
+  let a: MilagroNode | undefined
+  let b: MilagroNode | undefined
+  try {
+    a = await startNode(dirA)
+    b = await startNode(dirB)
+    const signal = AbortSignal.timeout(20_000)
+    await introduce(a, b, signal)
+    const bid = b.identity.cid.toString()
+    await a.send([b.identity.cid], 'test/once', {})
+    await receivedCount(b, 1, signal)
+    const listen = listenAddrOf(b)
+    let resets = 0
+    a.parts.sync.on('sync:reset', () => { resets++ })
+    for (let round = 0; round < 2; round++) {
+      await b.stop()
+      b = await startNode(dirB, { listen: [listen] })
+      const heard = waitForEvent<PeerHead>(a.parts.sync, 'sync:hello', (h) => h.identity === bid, signal)
+      await b.connect(addrOf(a), { signal })
+      assert.is((await heard).head?.seq, 0)
+    }
+    assert.is(resets, 0)
+    assert.is((await logLinks(b)).length, 1)
+  } finally {
+    await stopNodes([a, b])
+    await Promise.all([dirA, dirB].map(async (d) => { await rm(dirname(d), { recursive: true, force: true }) }))
+  }
+})
+
+test.run()
