@@ -1,7 +1,11 @@
 // Every subcommand of the `milagro` CLI.
 import type { Command } from 'commander'
+import { register as admin } from './admin.ts'
+import { register as audit } from './audit.ts'
 import { register as init } from './init.ts'
+import { register as log } from './log.ts'
+import { register as start } from './start.ts'
 
 export type RegisterCommand = (program: Command) => void
 
-export const commands: readonly RegisterCommand[] = [init]
+export const commands: readonly RegisterCommand[] = [init, start, admin, audit, log]
