@@ -124,10 +124,11 @@ export class LevelLog<S = null, E extends Effect = Effect> extends EventTarget {
   readonly #sync: boolean
   #started = false
   #failed: Error | undefined
+  /** The last durable entry and the state after it: what readers see. */
   #head: Head | undefined
   #state: S
-  #lastMarker = -1
-  #checkpoints: number[] = []
+  /** Where the next group is built from: ahead of #head while a group is being written. */
+  #tip: Tip<S>
   #pending = new Map<string, { readonly outbox: string, readonly effect: KeyedEffect<E> }>()
   #queue: Pending[] = []
   #startInfo: StartInfo = { from: undefined, replayed: 0 }
@@ -139,6 +140,7 @@ export class LevelLog<S = null, E extends Effect = Effect> extends EventTarget {
     this.#init = init
     this.#machine = init.machine ?? (NULL_MACHINE as unknown as StateMachine<S, E>)
     this.#state = this.#machine.initial
+    this.#tip = { head: undefined, state: this.#state, lastMarker: -1, checkpoints: [] }
     this.#subs = sublevels(components.state)
     this.#every = init.checkpointEvery ?? 1000
     this.#keep = Math.max(1, init.keepCheckpoints ?? 2)
@@ -175,8 +177,7 @@ export class LevelLog<S = null, E extends Effect = Effect> extends EventTarget {
     })
     this.#head = r.head
     this.#state = r.state
-    this.#lastMarker = r.lastMarker
-    this.#checkpoints = r.checkpoints
+    this.#tip = { head: r.head, state: r.state, lastMarker: r.lastMarker, checkpoints: r.checkpoints }
     this.#pending = new Map(r.pending.map((e) => [e.key, { outbox: outboxKey(e.seq, effectIndex(e.key)), effect: e as KeyedEffect<E> }]))
     this.#startInfo = { from: r.from, replayed: r.replayed }
     this.#failed = undefined
@@ -294,51 +295,65 @@ export class LevelLog<S = null, E extends Effect = Effect> extends EventTarget {
     })
   }
 
+  /**
+   * Group commits, two deep: while group k is being written, group k+1 is built from the tip. The
+   * blocks of k+1 may be written while k's state batch is in flight (unreferenced blocks are
+   * harmless), but k+1's state batch — the one that moves the head — waits for k's, so the head
+   * only ever moves forward over entries whose blocks are durable.
+   */
   async #drain (): Promise<void> {
+    let writing: Promise<void> | undefined
     while (this.#queue.length > 0 && this.#failed === undefined) {
-      const group = this.#queue.splice(0, this.#maxGroup)
+      // A long queue is cut in two so that building one half overlaps writing the other.
+      const take = this.#queue.length > SPLIT_AT ? Math.ceil(this.#queue.length / 2) : this.#queue.length
+      const group = this.#queue.splice(0, Math.min(this.#maxGroup, take))
       for (const p of group) if (p.signal !== undefined && p.onAbort !== undefined) p.signal.removeEventListener('abort', p.onAbort)
-      await this.#commit(group)
-      if (this.#queue.length > 0) await new Promise<void>((resolve) => setImmediate(resolve))
-    }
-  }
-
-  async #commit (group: Pending[]): Promise<void> {
-    const signer = this.#init.signer as LogSigner
-    const signEvery = this.#init.signing === 'entry'
-    // The plan fixes which entries are markers and which one is last (signed) before any CID exists.
-    const plan: Array<Pending | 'marker'> = []
-    let seq = (this.#head?.seq ?? -1) + 1
-    let lastMarker = this.#lastMarker
-    for (const p of group) {
-      plan.push(p)
-      if (this.#every > 0 && seq - lastMarker >= this.#every) { plan.push('marker'); lastMarker = ++seq }
-      seq++
-    }
-    let built: Built<S, E>
-    try {
-      built = await this.#build(plan, signer, signEvery)
-    } catch (err) {
-      // A reducer threw or a signer failed: nothing was written, the log stays where it was.
-      for (const p of group) p.reject(err)
-      return
-    }
-    try {
+      let built: Built<S, E>
+      try {
+        built = await this.#build(group)
+      } catch (err) {
+        // A reducer threw or the signer failed: nothing of this group is written, the tip stays.
+        for (const p of group) p.reject(err)
+        continue
+      }
+      this.#tip = built.tip
       const blocks: Block[] = []
       for (const p of group) blocks.push(...p.blocks)
       for (const e of built.entries) blocks.push({ cid: e.entry.cid, bytes: e.entry.bytes })
-      await this.#components.blockstore.putBlocks(blocks, { sync: this.#sync })
-      await this.#components.state.batch(built.ops, { sync: this.#sync })
-    } catch (err) {
-      this.#failed = new LogFailedError(`a group commit could not be written; the log is closed: ${(err as Error).message}`, { cause: err })
-      for (const p of [...group, ...this.#queue.splice(0)]) p.reject(this.#failed)
-      return
+      const blocksDurable = this.#components.blockstore.putBlocks(blocks, { sync: this.#sync })
+      const previous = writing
+      writing = (async () => {
+        try {
+          await blocksDurable
+          if (previous !== undefined) await previous
+          if (this.#failed !== undefined) throw this.#failed
+          await this.#components.state.batch(built.ops, { sync: this.#sync })
+        } catch (err) {
+          this.#fail(err, group)
+          return
+        }
+        this.#publish(built)
+      })()
+      if (previous !== undefined) await previous
+      if (this.#queue.length === 0) {
+        // Let the callers woken by this group append again before deciding the queue is empty.
+        await writing
+        if (this.#queue.length === 0) await new Promise<void>((resolve) => setImmediate(resolve))
+      }
     }
+    await writing
+  }
+
+  #fail (err: unknown, group: readonly Pending[]): void {
+    this.#failed ??= new LogFailedError(`a group commit could not be written; the log is closed: ${(err as Error).message}`, { cause: err })
+    for (const p of [...group, ...this.#queue.splice(0)]) p.reject(this.#failed)
+  }
+
+  /** The group is durable: move the head, hand out its effects, resolve its appends. */
+  #publish (built: Built<S, E>): void {
     const last = built.entries[built.entries.length - 1]?.entry as StoredEntry
     this.#head = { seq: last.seq, cid: last.cid, clock: last.clock }
-    this.#state = built.state
-    this.#lastMarker = lastMarker
-    this.#checkpoints = built.checkpoints
+    this.#state = built.tip.state
     for (const e of built.entries) {
       for (const k of e.effects) this.#pending.set(k.key, { outbox: outboxKey(k.seq, effectIndex(k.key)), effect: k })
     }
@@ -350,14 +365,29 @@ export class LevelLog<S = null, E extends Effect = Effect> extends EventTarget {
     }
   }
 
-  async #build (plan: ReadonlyArray<Pending | 'marker'>, signer: LogSigner, signEvery: boolean): Promise<Built<S, E>> {
+  /** Builds a group from the tip: seq, prev, clocks, markers, signatures, reducers, state ops. */
+  async #build (group: readonly Pending[]): Promise<Built<S, E>> {
+    const signer = this.#init.signer as LogSigner
+    const signEvery = this.#init.signing === 'entry'
+    const tip = this.#tip
+    // The plan fixes which entries are markers and which one is last (signed) before any CID exists.
+    const plan: Array<Pending | 'marker'> = []
+    let lastMarker = tip.lastMarker
+    {
+      let seq = (tip.head?.seq ?? -1) + 1
+      for (const p of group) {
+        plan.push(p)
+        if (this.#every > 0 && seq - lastMarker >= this.#every) { plan.push('marker'); lastMarker = ++seq }
+        seq++
+      }
+    }
     const { seq: seqSub, meta, ckpt, outbox } = this.#subs
     const author = this.#init.author
-    let state = this.#state
-    let prev: CID | null = this.#head?.cid ?? null
-    let clock = this.#head?.clock ?? 0
-    let seq = (this.#head?.seq ?? -1) + 1
-    const checkpoints = [...this.#checkpoints]
+    let state = tip.state
+    let prev: CID | null = tip.head?.cid ?? null
+    let clock = tip.head?.clock ?? 0
+    let seq = (tip.head?.seq ?? -1) + 1
+    const checkpoints = [...tip.checkpoints]
     const entries: Built<S, E>['entries'] = []
     const ops: StateOps = []
     for (let i = 0; i < plan.length; i++) {
@@ -395,17 +425,28 @@ export class LevelLog<S = null, E extends Effect = Effect> extends EventTarget {
       seq++
     }
     const last = entries[entries.length - 1]?.entry as StoredEntry
-    ops.push({ type: 'put', sublevel: meta, key: 'head', value: dagCbor.encode({ seq: last.seq, cid: last.cid, clock: last.clock }) })
-    return { entries, ops, state, checkpoints }
+    const head = { seq: last.seq, cid: last.cid, clock: last.clock }
+    ops.push({ type: 'put', sublevel: meta, key: 'head', value: dagCbor.encode(head) })
+    return { entries, ops, tip: { head, state, lastMarker, checkpoints } }
   }
+}
+
+interface Tip<S> {
+  readonly head: Head | undefined
+  readonly state: S
+  readonly lastMarker: number
+  /** Seqs of the stored checkpoint records, newest first. */
+  readonly checkpoints: readonly number[]
 }
 
 interface Built<S, E extends Effect> {
   readonly entries: Array<{ readonly entry: StoredEntry, readonly effects: readonly KeyedEffect<E>[], readonly pending: Pending | undefined }>
   readonly ops: StateOps
-  readonly state: S
-  readonly checkpoints: number[]
+  readonly tip: Tip<S>
 }
+
+/** Queues longer than this are committed as two groups, so building one overlaps writing the other. */
+const SPLIT_AT = 128
 
 function effectIndex (key: string): number {
   return Number.parseInt(key.slice(key.lastIndexOf(':') + 1), 10)

@@ -4,6 +4,7 @@ import { rejects } from 'node:assert/strict'
 import * as dagCbor from '@ipld/dag-cbor'
 import { verify } from '../../crypto/index.ts'
 import { cidOfBlock, signingMessage, type StoredEntry } from '../../storage/entry.ts'
+import { audit } from '../../storage/audit.ts'
 import { LevelLog } from '../../storage/log.ts'
 import { createStores, dataPaths } from '../../storage/stores.ts'
 import { alice, bob, enc, openLog, resolveSigningKey, tempHome } from './fixture.ts'
@@ -48,6 +49,26 @@ test('concurrent appends share a group commit: only the last entry of the group 
     assert.equal(results.map((r) => r.entry.seq), Array.from({ length: 50 }, (_, i) => i), 'seq follows call order')
     const signed = results.filter((r) => r.entry.sig !== undefined).map((r) => r.entry.seq)
     assert.equal(signed, [49], 'one group, signed at its head')
+    await close()
+  } finally {
+    remove()
+  }
+})
+
+test('a long queue is committed as overlapping groups; the chain and the head stay exact', async () => {
+  const { home, remove } = tempHome()
+  try {
+    const { log, stores, close } = await openLog(home, { checkpointEvery: 100 })
+    const results = await Promise.all(Array.from({ length: 700 }, (_, i) => log.append(note(i))))
+    const seqs = results.map((r) => r.entry.seq)
+    assert.equal(new Set(seqs).size, 700)
+    assert.ok(seqs.every((s, i) => i === 0 || s > seqs[i - 1]!), 'seq follows call order')
+    const signed = results.filter((r) => r.entry.sig !== undefined).length
+    assert.ok(signed >= 2 && signed < 50, `several groups, few signatures (${signed})`)
+    assert.is(log.head!.seq, 706, '700 entries and 7 checkpoint markers')
+    const report = await audit(stores, { machine: { version: 0, initial: null, apply: (s) => ({ state: s, effects: [] }) }, resolveSigningKey })
+    assert.ok(report.ok, JSON.stringify(report.problem))
+    assert.is(report.entries, 707)
     await close()
   } finally {
     remove()
