@@ -1,18 +1,12 @@
-// Beneficiary reducer (skeleton): the role that receives released secrets and combines them. For
-// now it counts the envelopes this node accepted; the custody issue adds the orders it is the
-// beneficiary of and the combination step. Pure: no clock, no I/O.
+// Beneficiary reducer: the role that receives released secrets and combines them. Its state is the
+// orders naming this node as beneficiary, keyed by order id; the custody rules are in
+// protocol/custody/beneficiary.ts. Pure: no clock, no I/O.
+import { reduceBeneficiaryCustody } from '../custody/reduce.ts'
+import type { BeneficiaryCustody } from '../custody/state.ts'
 import type { Effect, Reducer } from './effects.ts'
-import { LOG_KINDS, type IpldValue } from './types.ts'
 
-export interface BeneficiaryState {
-  /** Orders naming this node as beneficiary, keyed by thread CID (filled in by the custody flows). */
-  readonly orders: { readonly [thread: string]: IpldValue }
-  readonly envelopesReceived: number
-}
+export type BeneficiaryState = BeneficiaryCustody
 
-export const beneficiaryInitial: BeneficiaryState = { orders: {}, envelopesReceived: 0 }
+export const beneficiaryInitial: BeneficiaryState = { orders: {} }
 
-export const beneficiary: Reducer<BeneficiaryState, Effect> = (state, entry) => {
-  if (entry.kind === LOG_KINDS.envelopeReceived) return { state: { ...state, envelopesReceived: state.envelopesReceived + 1 }, effects: [] }
-  return { state, effects: [] }
-}
+export const beneficiary: Reducer<BeneficiaryState, Effect> = reduceBeneficiaryCustody

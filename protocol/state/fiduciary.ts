@@ -1,19 +1,13 @@
-// Fiduciary reducer (skeleton): the role that generates or holds secret material and releases it
-// only to the entitled beneficiary. For now it counts local key events; the custody issue adds
-// the commitments, release rules and their effects. Pure: no clock, no I/O; key events carry
-// public parts and references only, never a secret.
+// Fiduciary reducer: the role that generates or holds secret material and releases it only to the
+// entitled beneficiary. Its state is the orders naming this node as fiduciary, keyed by order id;
+// the custody rules (commitment, release authorization) are in protocol/custody/fiduciary.ts.
+// Pure: no clock, no I/O; facts carry public parts and key-store handles only, never a secret.
+import { reduceFiduciaryCustody } from '../custody/reduce.ts'
+import type { FiduciaryCustody } from '../custody/state.ts'
 import type { Effect, Reducer } from './effects.ts'
-import { LOG_KINDS, type IpldValue } from './types.ts'
 
-export interface FiduciaryState {
-  /** Orders this node serves as fiduciary, keyed by thread CID (filled in by the custody flows). */
-  readonly orders: { readonly [thread: string]: IpldValue }
-  readonly keyEvents: number
-}
+export type FiduciaryState = FiduciaryCustody
 
-export const fiduciaryInitial: FiduciaryState = { orders: {}, keyEvents: 0 }
+export const fiduciaryInitial: FiduciaryState = { orders: {} }
 
-export const fiduciary: Reducer<FiduciaryState, Effect> = (state, entry) => {
-  if (entry.kind === LOG_KINDS.keyEvent) return { state: { ...state, keyEvents: state.keyEvents + 1 }, effects: [] }
-  return { state, effects: [] }
-}
+export const fiduciary: Reducer<FiduciaryState, Effect> = reduceFiduciaryCustody

@@ -1,18 +1,12 @@
-// Principal reducer (skeleton): the role that asks fiduciaries to issue or safeguard secrets for a
-// beneficiary. For now it counts the envelopes this node sent; the custody issue adds the order
-// flows (orders keyed by thread CID) and the effects that drive them. Pure: no clock, no I/O.
+// Principal reducer: the role that asks fiduciaries to issue or safeguard secrets for a
+// beneficiary. Its state is the orders this node created, keyed by order id; the custody rules are
+// in protocol/custody/principal.ts. Pure: no clock, no I/O.
+import { reducePrincipalCustody } from '../custody/reduce.ts'
+import type { PrincipalCustody } from '../custody/state.ts'
 import type { Effect, Reducer } from './effects.ts'
-import { LOG_KINDS, type IpldValue } from './types.ts'
 
-export interface PrincipalState {
-  /** Orders this node started, keyed by thread CID (filled in by the custody flows). */
-  readonly orders: { readonly [thread: string]: IpldValue }
-  readonly envelopesSent: number
-}
+export type PrincipalState = PrincipalCustody
 
-export const principalInitial: PrincipalState = { orders: {}, envelopesSent: 0 }
+export const principalInitial: PrincipalState = { orders: {} }
 
-export const principal: Reducer<PrincipalState, Effect> = (state, entry) => {
-  if (entry.kind === LOG_KINDS.envelopeSent) return { state: { ...state, envelopesSent: state.envelopesSent + 1 }, effects: [] }
-  return { state, effects: [] }
-}
+export const principal: Reducer<PrincipalState, Effect> = reducePrincipalCustody

@@ -2,18 +2,24 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { fiduciary, fiduciaryInitial } from '../../../protocol/state/fiduciary.ts'
 import { chain, deepFreeze } from './entries.ts'
+import { factLogEntry, ids, orderFact } from './facts.ts'
 
-test('fiduciary (skeleton) counts key.event entries only, emits no effects, never mutates its input', () => {
-  const entries = chain(['envelope.sent', 'envelope.received', 'key.event', 'note', 'key.event']).map(deepFreeze)
-  let state = deepFreeze(fiduciaryInitial)
-  for (const e of entries) {
-    const r = fiduciary(state, e)
+test('fiduciary: an order naming this node as fiduciary is recorded and asks for a fresh share', () => {
+  const fact = orderFact()
+  const r = fiduciary(deepFreeze(fiduciaryInitial), factLogEntry(fact, ids.fiduciary))
+  const o = r.state.orders[fact.order.toString()]
+  assert.is(o?.status, 'pending')
+  assert.is(o?.share, null)
+  assert.equal(r.effects, [{ type: 'custody.generate-share', order: fact.order, role: 'fiduciary' }])
+})
+
+test('fiduciary: ignores orders naming others and non-custody entries (same state object, no effects)', () => {
+  const s = deepFreeze(fiduciaryInitial)
+  for (const e of [factLogEntry(orderFact(), ids.mallory), ...chain(['envelope.sent', 'envelope.received', 'key.event', 'note'])]) {
+    const r = fiduciary(s, e)
+    assert.ok(r.state === s, e.kind)
     assert.equal(r.effects, [])
-    if (e.kind !== 'key.event') assert.ok(r.state === state, `${e.kind} leaves the state as it is`)
-    state = deepFreeze(r.state)
   }
-  assert.is(state.keyEvents, 2)
-  assert.equal(state.orders, {})
 })
 
 test.run()

@@ -1,0 +1,67 @@
+// The custody slices of the three role reducers, and the check the node's custody service makes
+// before it records a received message.
+//
+// Each reducer reads the entry's custody fact (facts.ts), looks up the order the fact names in its
+// own slice, and asks its rules (principal.ts, fiduciary.ts, beneficiary.ts). `apply` replaces the
+// order's record and returns the rules' effects; `refuse` and `ignore` leave the slice — the same
+// object — as it was. The entry's author is "self": on a node that plays several roles, one fact
+// reaches every role's rules, and each decides for itself.
+//
+// `checkFact` runs the same rules on a candidate fact against the current state: the message is
+// accepted if at least one role applies it; otherwise the first role's refusal is the reason, and
+// a fact no role takes is an order this node does not know (NotAPartyError for an order naming it
+// in no role). Reducers run the rules again when the fact is appended, so a fact that became
+// unacceptable in between (a concurrent duplicate) is a no-op there too.
+import type { CID } from 'multiformats/cid'
+import type { ReducerResult } from '../state/effects.ts'
+import type { LogEntry } from '../state/types.ts'
+import { decideBeneficiary } from './beneficiary.ts'
+import type { Decision, RuleOptions } from './decision.ts'
+import type { CustodyEffect } from './effects.ts'
+import { NotAPartyError, UnknownOrderError, type CustodyError } from './errors.ts'
+import { readFact } from './facts.ts'
+import { decideFiduciary } from './fiduciary.ts'
+import { decidePrincipal } from './principal.ts'
+import type { BeneficiaryCustody, CustodyState, FiduciaryCustody, Orders, PrincipalCustody } from './state.ts'
+import { CUSTODY_FACTS, type CustodyFact } from './types.ts'
+
+type Rules<O> = (order: O | undefined, fact: CustodyFact, self: CID, options?: RuleOptions) => Decision<O>
+
+function reduceSlice<O, S extends { readonly orders: Orders<O> }> (rules: Rules<O>): (state: S, entry: LogEntry) => ReducerResult<S, CustodyEffect> {
+  return (state, entry) => {
+    const fact = readFact(entry)
+    if (fact === undefined || fact.kind === CUSTODY_FACTS.rejected) return { state, effects: [] }
+    const id = fact.order.toString()
+    const d = rules(state.orders[id], fact, entry.author)
+    if (d.outcome !== 'apply') return { state, effects: [] }
+    return { state: { ...state, orders: { ...state.orders, [id]: d.order } }, effects: d.effects }
+  }
+}
+
+export const reducePrincipalCustody = reduceSlice<PrincipalCustody['orders'][string], PrincipalCustody>(decidePrincipal)
+export const reduceFiduciaryCustody = reduceSlice<FiduciaryCustody['orders'][string], FiduciaryCustody>(decideFiduciary)
+export const reduceBeneficiaryCustody = reduceSlice<BeneficiaryCustody['orders'][string], BeneficiaryCustody>(decideBeneficiary)
+
+/** Every role's decision on a candidate fact, principal first. */
+export function decideAll (state: CustodyState, fact: CustodyFact, self: CID, options: RuleOptions = {}): ReadonlyArray<Decision<unknown>> {
+  if (fact.kind === CUSTODY_FACTS.rejected) return []
+  const id = fact.order.toString()
+  return [
+    decidePrincipal(state.principal.orders[id], fact, self),
+    decideFiduciary(state.fiduciary.orders[id], fact, self),
+    decideBeneficiary(state.beneficiary.orders[id], fact, self, options)
+  ]
+}
+
+/**
+ * Whether this node would record `fact` now: null if some role takes it, else the reason it is
+ * refused (the first role's refusal; NotAPartyError / UnknownOrderError if no role takes it).
+ */
+export function checkFact (state: CustodyState, fact: CustodyFact, self: CID, options: RuleOptions = {}): CustodyError | null {
+  if (fact.kind === CUSTODY_FACTS.rejected) return null
+  const decisions = decideAll(state, fact, self, options)
+  if (decisions.some((d) => d.outcome === 'apply')) return null
+  for (const d of decisions) if (d.outcome === 'refuse') return d.error
+  if (fact.kind === CUSTODY_FACTS.order) return new NotAPartyError(`order ${fact.order.toString()} names this node neither as beneficiary nor as fiduciary`)
+  return new UnknownOrderError(`order ${fact.order.toString()} is not known to this node`)
+}
