@@ -1,17 +1,17 @@
 // LevelLog: the node's append-only, single-writer chain of signed entries, its reduced state and
 // its outbox of effects.
 //
-// Appends are queued and written in group commits: each group is built in order (seq, prev,
-// Lamport clock, then the reducers run on every entry), the last entry of the group is signed
-// (with `signing: 'entry'` every entry is), a checkpoint marker is inserted every
-// `checkpointEvery` entries, and then
+// Appends are queued and written in group commits. Each group is built in order (group.ts: seq,
+// prev, Lamport clock, reducers, a checkpoint marker every `checkpointEvery` entries, a signature
+// on the last entry — on every entry with `signing: 'entry'`), and then
 //   1. every block of the group (entries and the blocks they link, e.g. envelopes) is written in
 //      one LevelDB batch of the blockstore;
 //   2. only then, one batch of the state DB moves the head and writes the seq index, the outbox
 //      records of the group's effects and any checkpoint record.
 // Both batches are fsynced unless `sync: false`. A crash at any instant leaves either the old head
 // (plus unreferenced blocks, harmless) or the new one with everything it refers to: a valid log.
-// `append` resolves once its entry is durable, with the entry and the effects it produced.
+// While one group is being written the next is built, so CPU and disk overlap; heads still move
+// strictly in order. `append` resolves once its entry is durable, with the entry and its effects.
 //
 // `start()` checks the layout version and verifies what a restart relies on (recover.ts): the
 // head against the index, the newest checkpoint against its signed marker, and every entry after
@@ -20,36 +20,22 @@
 //
 // Not done here: networking (Helia serves the same blockstore), deciding what to append (node/),
 // executing effects (node/). A log opened without a signer is read-only.
-import * as dagCbor from '@ipld/dag-cbor'
 import { CID } from 'multiformats/cid'
-import type { Block, LogBlockstore } from './blockstore.ts'
-import { encodeCheckpoint, type CheckpointRecord } from './checkpoint.ts'
-import { blockMatches, checkFields, cidOfBlock, decodeEntry, encodeEntry, signingMessage, type EntryFields, type StoredEntry } from './entry.ts'
 import { audit } from './audit.ts'
+import type { Block, LogBlockstore } from './blockstore.ts'
+import { blockMatches, decodeEntry, type StoredEntry } from './entry.ts'
 import { BlockNotFoundError, CorruptLogError, LogClosedError, LogFailedError, SignerMismatchError } from './errors.ts'
+import { buildGroup, checkDraft, effectIndex, type Built, type EntryDraft, type LogSigner, type Tip } from './group.ts'
 import { checkLayout, seqKey, sublevels, type Sublevels } from './layout.ts'
-import { encodeOutbox, outboxKey } from './outbox.ts'
+import { outboxKey } from './outbox.ts'
 import { recover, type Head } from './recover.ts'
 import type { ResolveSigningKey, VerifyBatch } from './replay.ts'
-import type { StateDb, StateOps } from './stores.ts'
-import { LOG_KINDS, type Effect, type IpldValue, type KeyedEffect, type StateMachine } from './types.ts'
+import type { StateDb } from './stores.ts'
+import type { Effect, KeyedEffect, StateMachine } from './types.ts'
 
 export type { Head } from './recover.ts'
 
-export interface LogSigner {
-  readonly publicKey: Uint8Array
-  sign (message: Uint8Array): Uint8Array | Promise<Uint8Array>
-}
-
-export interface EntryDraft {
-  readonly kind: string
-  readonly body?: IpldValue
-  readonly link?: CID
-  /** Wall-clock ms; default: `Date.now()` when `append` is called. */
-  readonly time?: number
-  /** Lamport clock of the envelope that caused this entry: the entry's clock goes past it. */
-  readonly observedClock?: number
-}
+export type { EntryDraft, LogSigner } from './group.ts'
 
 export interface AppendOptions {
   readonly signal?: AbortSignal
@@ -60,6 +46,11 @@ export interface AppendOptions {
 export interface Appended<E extends Effect = Effect> {
   readonly entry: StoredEntry
   readonly effects: readonly KeyedEffect<E>[]
+}
+
+/** Events of a LevelLog: `log:append` once per appended entry when it is durable (not for checkpoint markers). */
+export interface LogEvents<E extends Effect = Effect> {
+  'log:append': CustomEvent<Appended<E>>
 }
 
 export interface LogComponents {
@@ -308,9 +299,17 @@ export class LevelLog<S = null, E extends Effect = Effect> extends EventTarget {
       const take = this.#queue.length > SPLIT_AT ? Math.ceil(this.#queue.length / 2) : this.#queue.length
       const group = this.#queue.splice(0, Math.min(this.#maxGroup, take))
       for (const p of group) if (p.signal !== undefined && p.onAbort !== undefined) p.signal.removeEventListener('abort', p.onAbort)
-      let built: Built<S, E>
+      let built: Built<S, E, Pending>
       try {
-        built = await this.#build(group)
+        built = await buildGroup(this.#tip, group, {
+          author: this.#init.author,
+          signer: this.#init.signer as LogSigner,
+          signEvery: this.#init.signing === 'entry',
+          machine: this.#machine,
+          every: this.#every,
+          keep: this.#keep,
+          subs: this.#subs
+        })
       } catch (err) {
         // A reducer threw or the signer failed: nothing of this group is written, the tip stays.
         for (const p of group) p.reject(err)
@@ -350,7 +349,7 @@ export class LevelLog<S = null, E extends Effect = Effect> extends EventTarget {
   }
 
   /** The group is durable: move the head, hand out its effects, resolve its appends. */
-  #publish (built: Built<S, E>): void {
+  #publish (built: Built<S, E, Pending>): void {
     const last = built.entries[built.entries.length - 1]?.entry as StoredEntry
     this.#head = { seq: last.seq, cid: last.cid, clock: last.clock }
     this.#state = built.tip.state
@@ -358,108 +357,13 @@ export class LevelLog<S = null, E extends Effect = Effect> extends EventTarget {
       for (const k of e.effects) this.#pending.set(k.key, { outbox: outboxKey(k.seq, effectIndex(k.key)), effect: k })
     }
     for (const e of built.entries) {
-      if (e.pending === undefined) continue
+      if (e.item === undefined) continue
       const appended: Appended<E> = { entry: e.entry, effects: e.effects }
-      e.pending.resolve(appended as Appended<never>)
+      e.item.resolve(appended as Appended<never>)
       this.dispatchEvent(new CustomEvent('log:append', { detail: appended }))
     }
   }
-
-  /** Builds a group from the tip: seq, prev, clocks, markers, signatures, reducers, state ops. */
-  async #build (group: readonly Pending[]): Promise<Built<S, E>> {
-    const signer = this.#init.signer as LogSigner
-    const signEvery = this.#init.signing === 'entry'
-    const tip = this.#tip
-    // The plan fixes which entries are markers and which one is last (signed) before any CID exists.
-    const plan: Array<Pending | 'marker'> = []
-    let lastMarker = tip.lastMarker
-    {
-      let seq = (tip.head?.seq ?? -1) + 1
-      for (const p of group) {
-        plan.push(p)
-        if (this.#every > 0 && seq - lastMarker >= this.#every) { plan.push('marker'); lastMarker = ++seq }
-        seq++
-      }
-    }
-    const { seq: seqSub, meta, ckpt, outbox } = this.#subs
-    const author = this.#init.author
-    let state = tip.state
-    let prev: CID | null = tip.head?.cid ?? null
-    let clock = tip.head?.clock ?? 0
-    let seq = (tip.head?.seq ?? -1) + 1
-    const checkpoints = [...tip.checkpoints]
-    const entries: Built<S, E>['entries'] = []
-    const ops: StateOps = []
-    for (let i = 0; i < plan.length; i++) {
-      const p = plan[i] as Pending | 'marker'
-      let fields: EntryFields
-      let stateBytes: Uint8Array | undefined
-      if (p === 'marker') {
-        stateBytes = dagCbor.encode(state)
-        fields = { v: 1, seq, prev, clock: clock + 1, time: Date.now(), kind: LOG_KINDS.checkpoint, body: { state: cidOfBlock(stateBytes), version: this.#machine.version }, author }
-      } else {
-        const d = p.draft
-        fields = {
-          v: 1, seq, prev, clock: Math.max(clock, d.observedClock ?? 0) + 1, time: p.time, kind: d.kind, author,
-          ...(d.link !== undefined ? { link: d.link } : { body: d.body ?? null })
-        }
-      }
-      const sig = signEvery || i === plan.length - 1 ? await signer.sign(signingMessage(fields)) : undefined
-      const entry = encodeEntry(fields, sig)
-      let effects: readonly KeyedEffect<E>[] = []
-      if (p === 'marker') {
-        const record: CheckpointRecord = { seq, entry: entry.cid, version: this.#machine.version, state: stateBytes as Uint8Array }
-        ops.push({ type: 'put', sublevel: ckpt, key: seqKey(seq), value: encodeCheckpoint(record) })
-        checkpoints.unshift(seq)
-        for (const old of checkpoints.splice(this.#keep)) ops.push({ type: 'del', sublevel: ckpt, key: seqKey(old) })
-      } else {
-        const r = this.#machine.apply(state, entry)
-        state = r.state
-        effects = r.effects
-        for (const k of effects) ops.push({ type: 'put', sublevel: outbox, key: outboxKey(k.seq, effectIndex(k.key)), value: encodeOutbox(k) })
-      }
-      ops.push({ type: 'put', sublevel: seqSub, key: seqKey(seq), value: entry.cid.bytes })
-      entries.push({ entry, effects, pending: p === 'marker' ? undefined : p })
-      prev = entry.cid
-      clock = entry.clock
-      seq++
-    }
-    const last = entries[entries.length - 1]?.entry as StoredEntry
-    const head = { seq: last.seq, cid: last.cid, clock: last.clock }
-    ops.push({ type: 'put', sublevel: meta, key: 'head', value: dagCbor.encode(head) })
-    return { entries, ops, tip: { head, state, lastMarker, checkpoints } }
-  }
-}
-
-interface Tip<S> {
-  readonly head: Head | undefined
-  readonly state: S
-  readonly lastMarker: number
-  /** Seqs of the stored checkpoint records, newest first. */
-  readonly checkpoints: readonly number[]
-}
-
-interface Built<S, E extends Effect> {
-  readonly entries: Array<{ readonly entry: StoredEntry, readonly effects: readonly KeyedEffect<E>[], readonly pending: Pending | undefined }>
-  readonly ops: StateOps
-  readonly tip: Tip<S>
 }
 
 /** Queues longer than this are committed as two groups, so building one overlaps writing the other. */
 const SPLIT_AT = 128
-
-function effectIndex (key: string): number {
-  return Number.parseInt(key.slice(key.lastIndexOf(':') + 1), 10)
-}
-
-/** Rejects a draft that could never become a valid entry, before it joins a group. */
-function checkDraft (draft: EntryDraft, time: number, author: CID): void {
-  if (draft.kind === LOG_KINDS.checkpoint) throw new TypeError('checkpoint entries are written by the log itself')
-  if (draft.observedClock !== undefined && (!Number.isSafeInteger(draft.observedClock) || draft.observedClock < 0)) {
-    throw new TypeError('observedClock must be a non-negative safe integer')
-  }
-  // Fields with placeholder position: checks kind, body/link rules, time, and that the body encodes.
-  const probe = { v: 1, seq: 1, prev: author, clock: 1, time, kind: draft.kind, author, ...(draft.link !== undefined ? { link: draft.link } : { body: draft.body ?? null }) }
-  checkFields(probe, (m) => new TypeError(m))
-  if (draft.link === undefined) dagCbor.encode(draft.body ?? null)
-}

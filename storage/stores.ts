@@ -38,7 +38,7 @@ export interface Stores {
   readonly blockstore: LogBlockstore
   readonly datastore: LevelDatastore
   readonly state: StateDb
-  start (): Promise<void>
+  start (options?: { signal?: AbortSignal }): Promise<void>
   stop (): Promise<void>
 }
 
@@ -73,14 +73,16 @@ export function createStores (paths: DataPaths, init: StoresInit = {}): Stores {
     get blockstore () { return get().blockstore },
     get datastore () { return get().datastore },
     get state () { return get().state },
-    async start () {
+    async start (startOptions) {
       if (opened !== undefined) return
+      startOptions?.signal?.throwIfAborted()
       if (!createIfMissing && !existsSync(paths.state)) throw new LogNotFoundError(`no log under ${paths.data} (expected ${paths.state})`)
       const options = { keyEncoding: 'utf8', valueEncoding: 'view', createIfMissing, compression: false } as const
       const dbs: Array<Level<string, Uint8Array>> = []
       try {
         // The state DB first: its lock is the one that tells a running node apart.
         for (const path of [paths.state, paths.blocks, paths.datastore]) {
+          startOptions?.signal?.throwIfAborted()
           const db = new Level<string, Uint8Array>(path, options)
           await openLevel(db, path, createIfMissing)
           dbs.push(db)
