@@ -32,7 +32,7 @@ test('rejectedFact names the envelope, sender, type, order and error, never more
 test('entries that are not well-formed custody facts are not facts (undefined), never an exception', () => {
   const { body } = factEntry(facts.fiduciaryKey())
   const b = body as Record<string, unknown>
-  for (const bad of [
+  const bads: Array<{ kind: string, body: unknown }> = [
     { kind: 'note', body: b },
     { kind: 'custody.fiduciary-key', body: null },
     { kind: 'custody.fiduciary-key', body: [b] },
@@ -43,7 +43,8 @@ test('entries that are not well-formed custody facts are not facts (undefined), 
     { kind: 'custody.share', body: { ...(factEntry(facts.share('fiduciary')).body as object), role: 'principal' } },
     { kind: 'custody.order', body: { ...(factEntry(facts.order()).body as object), network: 'litecoin' } },
     { kind: 'custody.release', body: { ...(factEntry(facts.release()).body as object), imported: { share: 'x', wallet: 'y' } } }
-  ]) assert.is(readFact(bad), undefined, JSON.stringify(bad.kind))
+  ]
+  for (const bad of bads) assert.is(readFact(bad as Parameters<typeof readFact>[0]), undefined, bad.kind)
 })
 
 test.run()
