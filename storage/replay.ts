@@ -48,51 +48,71 @@ export interface ScanRange {
   readonly signal?: AbortSignal
 }
 
-/** Streams index slots in seq order with their blocks, `batch` at a time. */
+/**
+ * Streams index slots in seq order with their blocks, `batch` at a time. The next batch is read
+ * while the caller works on the current one (LevelDB reads run off the main thread).
+ */
 export async function * scan (index: Sublevel, blockstore: LogBlockstore, range: ScanRange): AsyncGenerator<ScannedBlock[]> {
-  const it = index.iterator({ gte: seqKey(range.from), ...(range.to !== undefined ? { lte: seqKey(range.to) } : {}) })
+  const it = openIndex(index, range)
+  const size = range.batch ?? 512
+  let next: Promise<ScannedBlock[]> | undefined
   try {
+    next = readBatch(it, blockstore, size)
     while (true) {
       range.signal?.throwIfAborted()
-      const rows = await it.nextv(range.batch ?? 512)
-      if (rows.length === 0) return
-      const slots = rows.map(([key, value]) => {
-        try {
-          return { seq: parseSeqKey(key), cid: CID.decode(value) }
-        } catch {
-          return { seq: parseSeqKey(key), cid: undefined }
-        }
-      })
-      const cids = slots.flatMap((s) => s.cid === undefined ? [] : [s.cid])
-      let found: Array<Uint8Array | undefined>
-      let unreadable: Map<number, string> | undefined
-      try {
-        found = await blockstore.getBlocks(cids)
-      } catch {
-        // LevelDB refused the batch (corruption): find out block by block which ones it cannot read.
-        found = []
-        unreadable = new Map()
-        for (let i = 0; i < cids.length; i++) {
-          try {
-            found.push((await blockstore.getBlocks([cids[i] as CID]))[0])
-          } catch (err) {
-            found.push(undefined)
-            unreadable.set(i, (err as Error).message)
-          }
-        }
-      }
-      let j = 0
-      yield slots.map((s) => {
-        if (s.cid === undefined) return { ...s, bytes: undefined, error: { code: 'bad-index' as const, message: 'the index value at this seq is not a CID' } }
-        const i = j++
-        const bad = unreadable?.get(i)
-        if (bad !== undefined) return { ...s, bytes: undefined, error: { code: 'unreadable-block' as const, message: `the block store cannot read this block: ${bad}` } }
-        return { ...s, bytes: found[i] }
-      })
+      const batch = await next
+      next = undefined
+      if (batch.length === 0) return
+      next = readBatch(it, blockstore, size)
+      yield batch
     }
   } finally {
+    // A read still in flight must settle before the iterator closes.
+    if (next !== undefined) await next.catch(() => {})
     await it.close()
   }
+}
+
+function openIndex (index: Sublevel, range: ScanRange) {
+  return index.iterator({ gte: seqKey(range.from), ...(range.to !== undefined ? { lte: seqKey(range.to) } : {}) })
+}
+
+async function readBatch (it: ReturnType<typeof openIndex>, blockstore: LogBlockstore, size: number): Promise<ScannedBlock[]> {
+  const rows = await it.nextv(size)
+  if (rows.length === 0) return []
+  const slots = rows.map(([key, value]) => {
+    try {
+      return { seq: parseSeqKey(key), cid: CID.decode(value) }
+    } catch {
+      return { seq: parseSeqKey(key), cid: undefined }
+    }
+  })
+  const cids = slots.flatMap((s) => s.cid === undefined ? [] : [s.cid])
+  let found: Array<Uint8Array | undefined>
+  let unreadable: Map<number, string> | undefined
+  try {
+    found = await blockstore.getBlocks(cids)
+  } catch {
+    // LevelDB refused the batch (corruption): find out block by block which ones it cannot read.
+    found = []
+    unreadable = new Map()
+    for (let i = 0; i < cids.length; i++) {
+      try {
+        found.push((await blockstore.getBlocks([cids[i] as CID]))[0])
+      } catch (err) {
+        found.push(undefined)
+        unreadable.set(i, (err as Error).message)
+      }
+    }
+  }
+  let j = 0
+  return slots.map((s) => {
+    if (s.cid === undefined) return { ...s, bytes: undefined, error: { code: 'bad-index' as const, message: 'the index value at this seq is not a CID' } }
+    const i = j++
+    const bad = unreadable?.get(i)
+    if (bad !== undefined) return { ...s, bytes: undefined, error: { code: 'unreadable-block' as const, message: `the block store cannot read this block: ${bad}` } }
+    return { ...s, bytes: found[i] }
+  })
 }
 
 export interface ChainPosition {
