@@ -61,6 +61,14 @@ export interface NodeOptions {
   readonly admin?: boolean
   /** fsync each log group commit (default true). */
   readonly sync?: boolean
+  /** Services run on top of the node (custody, REST API): started in order once it runs, stopped in reverse before it stops. */
+  readonly services?: ReadonlyArray<(node: MilagroNode) => NodeService>
+}
+
+/** A service built on a running node; it may use `node.parts` from `start()` until `stop()` resolves. */
+export interface NodeService {
+  start (options?: { signal?: AbortSignal }): Promise<void>
+  stop (): Promise<void>
 }
 
 export interface ReceivedEnvelope {
@@ -106,6 +114,7 @@ export class MilagroNode extends EventEmitter<NodeEvents> {
   #starting: Promise<void> | undefined
   #stopping: Promise<void> | undefined
   #startedAt = 0
+  #services: NodeService[] = []
 
   constructor (home: LoadedHome, options: NodeOptions = {}) {
     super()
@@ -265,13 +274,23 @@ export class MilagroNode extends EventEmitter<NodeEvents> {
       const running: Running = { stores, db, log: nodeLog, libp2p, helia, directory, outbox, envelopes, inbound, dispatcher, sync, redial, admin: undefined }
       let admin: AdminServer | undefined
       if (o.admin !== false) {
-        admin = new AdminServer({ socketPath: home.paths.adminSocketPath, handlers: adminHandlers(this), logger: componentLogger(log, 'admin') })
-        await admin.start()
+        const server = new AdminServer({ socketPath: home.paths.adminSocketPath, handlers: adminHandlers(this), logger: componentLogger(log, 'admin') })
+        await server.start()
+        admin = server
+        started.push(async () => { await server.stop() })
       }
       this.#running = { ...running, admin }
       this.#startedAt = Date.now()
+      for (const make of o.services ?? []) {
+        const service = make(this)
+        await service.start(options)
+        this.#services.push(service)
+        started.push(async () => { await service.stop() })
+      }
       log.info({ identity: home.keys.identity.cid.toString(), peerId: libp2p.peerId.toString(), addrs: libp2p.getMultiaddrs().map((a) => a.toString()), pending: outbox.count() }, 'node started')
     } catch (err) {
+      this.#running = undefined
+      this.#services = []
       for (const undo of started.reverse()) {
         try {
           await undo()
@@ -293,6 +312,7 @@ export class MilagroNode extends EventEmitter<NodeEvents> {
         log.error({ err }, `stopping ${what} failed`)
       }
     }
+    for (const service of this.#services.splice(0).reverse()) await step('service', async () => { await service.stop() })
     await step('admin socket', async () => { await r.admin?.stop() })
     r.redial.stop()
     await step('dispatcher', async () => { await r.dispatcher.stop() })
