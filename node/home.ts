@@ -6,6 +6,7 @@
 //   data/              the log: blocks, datastore and level state (storage/)
 //   keystore/          the key store's wrapped secrets (crypto/keystore/)
 //   admin.sock         the operator's admin socket, mode 0600, while the node runs
+//   api-token          the REST API's bearer token, mode 0600 (node/api/token.ts)
 //
 // The node keys (Ed25519 signing seed, X25519 encryption secret, secp256k1 custody secret, libp2p
 // key) sign and decrypt on every message, so they are held in memory while the node runs, like
@@ -26,6 +27,7 @@ import { createIdentity, decodeIdentity, type VerifiedIdentity } from '../protoc
 import { CONFIG_VERSION, parseConfig, readConfig, type ConfigInput, type NodeConfig } from './config.ts'
 import { HomeError, HomeExistsError } from './errors.ts'
 import { exists, writeFileAtomic } from './fs.ts'
+import { API_TOKEN_FILE, createApiToken } from './api/token.ts'
 
 export interface HomePaths {
   readonly dir: string
@@ -35,6 +37,7 @@ export interface HomePaths {
   readonly dataDir: string
   readonly keystoreDir: string
   readonly adminSocketPath: string
+  readonly apiTokenPath: string
 }
 
 export function defaultHome (): string {
@@ -50,7 +53,8 @@ export function homePaths (dir: string): HomePaths {
     keysPath: join(abs, 'keys', 'node.json'),
     dataDir: join(abs, 'data'),
     keystoreDir: join(abs, 'keystore'),
-    adminSocketPath: join(abs, 'admin.sock')
+    adminSocketPath: join(abs, 'admin.sock'),
+    apiTokenPath: join(abs, API_TOKEN_FILE)
   }
 }
 
@@ -116,6 +120,7 @@ export async function initHome (dir: string, options: InitOptions): Promise<Load
     libp2p: Buffer.from(privateKeyToProtobuf(libp2pKey)).toString('base64')
   }
   await writeFileAtomic(paths.keysPath, JSON.stringify(keyFile) + '\n', 0o600)
+  await createApiToken(paths.apiTokenPath)
   await writeFileAtomic(paths.identityPath, identity.bytes, 0o644)
   await writeFileAtomic(paths.configPath, JSON.stringify(config, null, 2) + '\n', 0o644)
   return { paths, config, keys: { signer, encryptionSecretKey, custodySecretKey, libp2pKey, identity } }

@@ -34,7 +34,7 @@ test('init creates a private home; load gives back the same identity and keys', 
     const content = (await readFile(f)).toString('hex') + (await readFile(f, 'utf8'))
     for (const k of ['ed25519', 'x25519', 'secp256k1']) assert.not.ok(content.includes(keyFile[k]!), `${k} leaked into ${f}`)
   }
-  assert.equal((await readdir(p.dir)).sort(), ['config.json', 'identity.cbor', 'keys'])
+  assert.equal((await readdir(p.dir)).sort(), ['api-token', 'config.json', 'identity.cbor', 'keys'])
 })
 
 test('init refuses an existing node unless forced, and the old node is untouched', async () => {
