@@ -73,6 +73,7 @@ export class CryptoPool {
   readonly #worker: URL
   readonly #logger: CryptoPoolLogger | undefined
   #piscina: Piscina | undefined
+  #starting: Promise<void> | undefined
   #stopping: Promise<void> | undefined
   #crashes = 0
   readonly #inflight = new Set<Promise<unknown>>()
@@ -109,7 +110,13 @@ export class CryptoPool {
   /** Spawns the workers and waits until each has loaded its curves (or `signal` aborts the wait). */
   async start (options: RunOptions = {}): Promise<void> {
     if (this.#stopping !== undefined) await this.#stopping
-    if (this.#piscina !== undefined) return
+    if (this.#starting === undefined && this.#piscina === undefined) {
+      this.#starting = this.#start(options).finally(() => { this.#starting = undefined })
+    }
+    await this.#starting
+  }
+
+  async #start (options: RunOptions): Promise<void> {
     this.#crashes = 0
     const piscina = new Piscina({
       filename: fileURLToPath(this.#worker),
@@ -122,10 +129,6 @@ export class CryptoPool {
     })
     // A worker error with no task to blame is reported here; without a listener it would crash the process.
     piscina.on('error', (err: unknown) => {
-      if (this.#stopping !== undefined) {
-        this.#logger?.warn({ err }, 'crypto pool did not stop in time; workers terminated')
-        return
-      }
       this.#crashes++
       this.#logger?.warn({ err }, 'crypto pool worker failed outside a task; replaced')
     })

@@ -31,7 +31,7 @@ test('lifecycle: PoolStoppedError before start and after stop; start and stop ar
   const pool = new CryptoPool({ size: 2, curves: ['BN254'] })
   assert.is(pool.running, false)
   await rejects(pool.verifyBatch(signedItems(1)), named('PoolStoppedError'))
-  await pool.start()
+  await Promise.all([pool.start(), pool.start()])
   await pool.start()
   assert.is(pool.running, true)
   assert.is(pool.threads, 2)
