@@ -60,7 +60,53 @@ export function parseConfig (value: unknown, source = 'config'): NodeConfig {
   return result.data
 }
 
-export async function readConfig (path: string): Promise<NodeConfig> {
+/**
+ * Environment overrides: every config field has a `MILAGRO_…` variable (the table below, also in
+ * the README). Lists are comma-separated; numbers are parsed; an override replaces the file's value.
+ */
+export const ENV_OVERRIDES: ReadonlyArray<{ readonly env: string, readonly path: readonly string[], readonly type: 'string' | 'list' | 'number' }> = [
+  { env: 'MILAGRO_NAME', path: ['name'], type: 'string' },
+  { env: 'MILAGRO_ROLES', path: ['roles'], type: 'list' },
+  { env: 'MILAGRO_SERVICES', path: ['services'], type: 'list' },
+  { env: 'MILAGRO_LISTEN', path: ['listen'], type: 'list' },
+  { env: 'MILAGRO_BOOTSTRAP', path: ['bootstrap'], type: 'list' },
+  { env: 'MILAGRO_API_HOST', path: ['api', 'host'], type: 'string' },
+  { env: 'MILAGRO_API_PORT', path: ['api', 'port'], type: 'number' },
+  { env: 'MILAGRO_KEYSTORE_BACKEND', path: ['keystore', 'backend'], type: 'string' },
+  { env: 'MILAGRO_KEYSTORE_PASSPHRASE_ENV', path: ['keystore', 'passphraseEnv'], type: 'string' },
+  { env: 'MILAGRO_KEYSTORE_MODULE', path: ['keystore', 'module'], type: 'string' },
+  { env: 'MILAGRO_KEYSTORE_TOKEN_LABEL', path: ['keystore', 'tokenLabel'], type: 'string' },
+  { env: 'MILAGRO_KEYSTORE_PIN_ENV', path: ['keystore', 'pinEnv'], type: 'string' },
+  { env: 'MILAGRO_KEYSTORE_PIN_FILE', path: ['keystore', 'pinFile'], type: 'string' },
+  { env: 'MILAGRO_LOG_LEVEL', path: ['log', 'level'], type: 'string' },
+  { env: 'MILAGRO_STORAGE_CHECKPOINT_EVERY', path: ['storage', 'checkpointEvery'], type: 'number' }
+]
+
+/** Returns a copy of `raw` with every `MILAGRO_…` variable set in `env` applied. */
+export function applyEnvOverrides (raw: unknown, env: Readonly<Record<string, string | undefined>> = process.env): unknown {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return raw
+  const out = structuredClone(raw) as Record<string, unknown>
+  for (const o of ENV_OVERRIDES) {
+    const text = env[o.env]
+    if (text === undefined) continue
+    let value: unknown = text
+    if (o.type === 'list') value = text.split(',').map((v) => v.trim()).filter((v) => v.length > 0)
+    if (o.type === 'number') {
+      value = Number(text)
+      if (text.trim() === '' || !Number.isFinite(value)) throw new ConfigError(`${o.env}: '${text}' is not a number`)
+    }
+    let target = out
+    for (const key of o.path.slice(0, -1)) {
+      const next = target[key]
+      target[key] = next !== null && typeof next === 'object' && !Array.isArray(next) ? { ...next as object } : {}
+      target = target[key] as Record<string, unknown>
+    }
+    target[o.path[o.path.length - 1] as string] = value
+  }
+  return out
+}
+
+export async function readConfig (path: string, env: Readonly<Record<string, string | undefined>> = process.env): Promise<NodeConfig> {
   let text: string
   try {
     text = await readFile(path, 'utf8')
@@ -73,5 +119,6 @@ export async function readConfig (path: string): Promise<NodeConfig> {
   } catch (err) {
     throw new ConfigError(`${path} is not valid JSON: ${(err as Error).message}`, { cause: err })
   }
-  return parseConfig(value, path)
+  const applied = ENV_OVERRIDES.filter((o) => env[o.env] !== undefined).map((o) => o.env)
+  return parseConfig(applyEnvOverrides(value, env), applied.length === 0 ? path : `${path} with ${applied.join(', ')}`)
 }
