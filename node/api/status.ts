@@ -1,0 +1,37 @@
+// HTTP status of each typed error the API can answer with. Errors not listed are answered 500
+// with a generic message (and logged): their text may describe the node's internals.
+const STATUS: Readonly<Record<string, number>> = {
+  ValidationError: 400,
+  InvalidRequestError: 400,
+  MalformedError: 400,
+  UnauthenticatedError: 401,
+  RoleError: 403,
+  NotFoundError: 404,
+  UnknownOrderError: 404,
+  UnknownIdentityError: 404,
+  OrderStateError: 409,
+  DuplicateMessageError: 409,
+  AlreadyReleasedError: 409,
+  NotAPartyError: 409,
+  OrderNotCommittedError: 409,
+  KeyMismatchError: 409,
+  ServiceStoppedError: 503,
+  NotStartedError: 503
+}
+
+export interface HttpError {
+  readonly status: number
+  readonly name: string
+  readonly message: string
+}
+
+export function httpError (err: unknown): HttpError {
+  const e = err as Error & { statusCode?: number, code?: string }
+  const status = STATUS[e.name]
+  if (status !== undefined) return { status, name: e.name, message: e.message }
+  // Fastify's own client errors (bad JSON, wrong content type, body too large).
+  if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
+    return { status: e.statusCode, name: e.statusCode === 413 ? 'PayloadTooLargeError' : 'ValidationError', message: e.message }
+  }
+  return { status: 500, name: 'InternalError', message: 'internal error (see the node log)' }
+}

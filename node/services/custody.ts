@@ -1,0 +1,345 @@
+// The custody service: executes the custody reducers' effects, handles received custody
+// envelopes, and offers the principal's and beneficiary's operations to the REST API.
+//
+// The log is the truth. The service never changes state itself: it does the non-deterministic or
+// secret work an effect asks for (generate a share in the key store, seal and send an envelope,
+// release a share, import a released one), then appends the fact that records the result, and
+// the reducers do the rest. Effects come from the log — from `log:append` events while running,
+// and from `log.pending()` at start — so an effect whose fact did not make it to disk before a
+// crash is executed again after the restart. Each executor first asks the state whether its work
+// is already recorded (a share generated, a message sent, an envelope judged) and then does
+// nothing: effects are idempotent per order. Work on one order runs in one lane (serially);
+// orders proceed concurrently.
+//
+// Every message this node sends is appended as `envelope.sent` together with the fact it
+// establishes (same group commit); a message addressed to this node itself (one node playing
+// several roles) is judged like a received one. Received envelopes reach the service through the
+// inbox's `envelope.open` effects. Secrets never leave the key store except sealed (HPKE) to the
+// beneficiary or to the exporting operator; no fact, effect, log line or return value holds one.
+import { EventEmitter } from 'node:events'
+import type { CID } from 'multiformats/cid'
+import {
+  checkCombined, createProofOfPossession, exportSecretKey, wipe, type BitcoinNetwork, type KeyStore, type SecretKeyFormat
+} from '../../crypto/index.ts'
+import {
+  checkReleaseRequest, CUSTODY_EFFECTS, CUSTODY_FACTS, CUSTODY_MESSAGES, decodeMessage, distinct, factEntry, isCustodyEffect,
+  isCustodyMessageType, isRecorded, orderBody, orderView, ownShare, readFact, recordedEnvelope, rejectedFact, releaseAad,
+  releaseBody, RELEASE_INFO, releaseRequestBody, shareContext, OrderStateError, UnknownOrderError,
+  type CustodyEffect, type CustodyFact, type CustodyMessageType, type CustodyState, type OrderView
+} from '../../protocol/custody/index.ts'
+import type { DecodedEnvelope } from '../../protocol/envelope.ts'
+import type { IpldValue } from '../../protocol/state/types.ts'
+import type { KeyedEffect } from '../../protocol/state/effects.ts'
+import { ENVELOPE_OPEN, type OpenEnvelopeEffect } from '../../protocol/state/inbox.ts'
+import type { Appended } from '../../storage/log.ts'
+import type { Logger } from '../logger.ts'
+import type { NodeService } from '../node.ts'
+import { sealExport, type SealedExport } from './custody-export.ts'
+import { isRefusal, Judge } from './custody-judge.ts'
+import type { CustodyNode, SealLinks } from './custody-port.ts'
+import { InvalidRequestError, MachineMismatchError, RoleError, ServiceStoppedError } from './errors.ts'
+import { Batcher, Lanes } from './lanes.ts'
+import { pageOfOrders, type OrderPage } from './custody-pages.ts'
+
+export interface CustodyComponents {
+  readonly node: CustodyNode
+  /** The service starts and stops it. */
+  readonly keystore: KeyStore
+  readonly logger: Logger
+}
+
+export interface CustodyInit {
+  /** Network of orders that do not name one (default 'mainnet'). */
+  readonly network?: BitcoinNetwork
+  /** Fiduciary of orders that do not name one. */
+  readonly defaultFiduciary?: CID
+  /** Roles this node serves (default all three). */
+  readonly roles?: readonly string[]
+  /** First retry delay of a failed effect (ms, default 500), doubled per attempt up to 30 s. */
+  readonly retryMs?: number
+}
+
+export interface CustodyEvents {
+  /** A custody fact about the order was appended (its id, and the fact). */
+  'order:updated': [string, CustodyFact]
+}
+
+export interface NewOrder {
+  readonly beneficiary: CID
+  readonly fiduciary?: CID
+  readonly network?: BitcoinNetwork
+}
+
+export interface ExportedKey extends SealedExport {
+  readonly format: SecretKeyFormat
+  readonly network: BitcoinNetwork
+  readonly walletKey: Uint8Array
+}
+
+type Options = { signal?: AbortSignal }
+
+export class CustodyService extends EventEmitter<CustodyEvents> implements NodeService {
+  readonly #c: CustodyComponents
+  readonly #network: BitcoinNetwork
+  readonly #defaultFiduciary: CID | undefined
+  readonly #roles: ReadonlySet<string>
+  readonly #retryMs: number
+  readonly #judge: Judge
+  readonly #lanes = new Lanes()
+  readonly #inflight = new Set<string>()
+  readonly #timers = new Set<ReturnType<typeof setTimeout>>()
+  readonly #done: Batcher
+  #started = false
+  readonly #onAppend = (evt: Event): void => { this.#appended((evt as CustomEvent<Appended>).detail) }
+
+  constructor (components: CustodyComponents, init: CustodyInit = {}) {
+    super()
+    this.#c = components
+    this.#network = init.network ?? 'mainnet'
+    this.#defaultFiduciary = init.defaultFiduciary
+    this.#roles = new Set(init.roles ?? ['principal', 'fiduciary', 'beneficiary'])
+    this.#retryMs = init.retryMs ?? 500
+    this.#judge = new Judge({ node: components.node, keystore: components.keystore, state: () => this.state }, { roles: this.#roles })
+    this.#done = new Batcher(
+      async (keys) => { await this.#c.node.log.markDone(keys) },
+      (err) => { this.#c.logger.warn({ err }, 'could not mark custody effects done (they run again, idempotently, at the next start)') }
+    )
+  }
+
+  /** The custody slices of the node's state. */
+  get state (): CustodyState {
+    return this.#c.node.log.state as CustodyState
+  }
+
+  get network (): BitcoinNetwork {
+    return this.#network
+  }
+
+  async start (options: Options = {}): Promise<void> {
+    if (this.#started) return
+    const s = this.#c.node.log.state as Partial<CustodyState> | null
+    if (s === null || typeof s !== 'object' || s.principal?.orders === undefined || s.fiduciary?.orders === undefined || s.beneficiary?.orders === undefined) {
+      throw new MachineMismatchError('the node log does not fold the custody reducers: create the node with machine: nodeMachine()')
+    }
+    await this.#c.keystore.start(options)
+    this.#c.node.log.addEventListener('log:append', this.#onAppend)
+    this.#started = true
+    for (const k of this.#c.node.log.pending()) this.#schedule(k)
+  }
+
+  async stop (): Promise<void> {
+    if (!this.#started) return
+    this.#started = false
+    this.#c.node.log.removeEventListener('log:append', this.#onAppend)
+    for (const t of this.#timers) clearTimeout(t)
+    this.#timers.clear()
+    await this.#lanes.idle()
+    await this.#done.settled()
+    await this.#c.keystore.stop()
+  }
+
+  // ---- operations (REST API) ----
+
+  /** Creates an order as its principal; resolves once the order envelope and its fact are in the log. */
+  async createOrder (input: NewOrder, options: Options = {}): Promise<OrderView> {
+    this.#assertRunning()
+    if (!this.#roles.has('principal')) throw new RoleError('this node does not serve as principal')
+    const fiduciary = input.fiduciary ?? this.#defaultFiduciary
+    if (fiduciary === undefined) throw new InvalidRequestError('no fiduciary named, and none is configured')
+    const self = this.#c.node.identity.cid
+    for (const [role, party] of [['beneficiary', input.beneficiary], ['fiduciary', fiduciary]] as const) {
+      if (party.equals(self) && !this.#roles.has(role)) throw new RoleError(`this node does not serve as ${role}`)
+    }
+    const body = orderBody({ beneficiary: input.beneficiary, fiduciary, network: input.network ?? this.#network })
+    const envelope = await this.#send(CUSTODY_MESSAGES.order, [input.beneficiary, fiduciary], body, { thread: null, prev: [] }, options)
+    const view = orderView(this.state, envelope.cid)
+    if (view === undefined) throw new OrderStateError(`order ${envelope.cid.toString()} was refused by this node's own rules`)
+    return view
+  }
+
+  /** Asks the order's fiduciary to release its share to the beneficiary (principal only); a repeat is a no-op. */
+  async requestRelease (order: CID, options: Options = {}): Promise<OrderView> {
+    this.#assertRunning()
+    return await this.#lanes.run(order.toString(), async () => {
+      const self = this.#c.node.identity.cid
+      const refusal = checkReleaseRequest(this.state, order, self)
+      if (refusal !== null && refusal.name !== 'DuplicateMessageError') throw refusal
+      const o = this.state.principal.orders[order.toString()]
+      if (refusal === null && o?.wallet != null) {
+        const prev = distinct([o.envelopes[CUSTODY_MESSAGES.address]].filter((c): c is CID => c !== undefined))
+        await this.#send(CUSTODY_MESSAGES.releaseRequest, [o.fiduciary], releaseRequestBody({ beneficiary: o.beneficiary, walletKey: o.wallet.walletKey }), { thread: order, prev }, options)
+      }
+      return orderView(this.state, order) as OrderView
+    })
+  }
+
+  /**
+   * The redeemed wallet key of `order` (beneficiary only), HPKE-sealed to `recipientKey` (custody-export.ts):
+   * never in clear outside the key store and the caller.
+   */
+  async exportKey (order: CID, format: SecretKeyFormat, recipientKey: Uint8Array, options: Options = {}): Promise<ExportedKey> {
+    this.#assertRunning()
+    const b = this.state.beneficiary.orders[order.toString()]
+    if (b === undefined) {
+      if (orderView(this.state, order) !== undefined) throw new RoleError(`this node is not the beneficiary of order ${order.toString()}`)
+      throw new UnknownOrderError(`order ${order.toString()} is not known to this node`)
+    }
+    if (b.imported === null || b.wallet === null) throw new OrderStateError(`order ${order.toString()} is not redeemed yet`)
+    if (recipientKey.length !== 32) throw new InvalidRequestError('the export recipient key must be a 32-byte X25519 public key')
+    const walletKey = b.wallet.walletKey
+    const sealed = await this.#c.keystore.use(b.imported.wallet, (w) => {
+      checkCombined(w, walletKey)
+      const text = new TextEncoder().encode(exportSecretKey(w, format, b.network))
+      try {
+        return sealExport(recipientKey, order, text)
+      } finally {
+        wipe(text)
+      }
+    }, options)
+    this.#c.logger.info({ order: order.toString(), format }, 'wallet key exported (sealed to the operator)')
+    return { ...sealed, format, network: b.network, walletKey }
+  }
+
+  order (order: CID | string): OrderView | undefined {
+    return orderView(this.state, order)
+  }
+
+  orders (page: { cursor?: string, limit?: number } = {}): OrderPage {
+    return pageOfOrders(this.state, page)
+  }
+
+  /** Resolves with the order's view once `until` holds for it (checked now and on every update of the order). */
+  async waitFor (order: CID | string, until: (view: OrderView) => boolean, options: Options = {}): Promise<OrderView> {
+    const id = order.toString()
+    const now = orderView(this.state, id)
+    if (now !== undefined && until(now)) return now
+    return await new Promise<OrderView>((resolve, reject) => {
+      const signal = options.signal
+      const cleanup = (): void => {
+        this.off('order:updated', onUpdate)
+        signal?.removeEventListener('abort', onAbort)
+      }
+      const onUpdate = (updated: string): void => {
+        if (updated !== id) return
+        const view = orderView(this.state, id)
+        if (view !== undefined && until(view)) { cleanup(); resolve(view) }
+      }
+      const onAbort = (): void => { cleanup(); reject(signal?.reason) }
+      if (signal?.aborted === true) { onAbort(); return }
+      this.on('order:updated', onUpdate)
+      signal?.addEventListener('abort', onAbort, { once: true })
+    })
+  }
+
+  /** Counts of orders per role and status. */
+  summary (): Record<string, Record<string, number>> {
+    const out: Record<string, Record<string, number>> = {}
+    for (const role of ['principal', 'fiduciary', 'beneficiary'] as const) {
+      const counts: Record<string, number> = {}
+      for (const o of Object.values(this.state[role].orders)) counts[o.status] = (counts[o.status] ?? 0) + 1
+      out[role] = counts
+    }
+    return out
+  }
+
+  // ---- effects ----
+
+  #assertRunning (): void {
+    if (!this.#started) throw new ServiceStoppedError('the custody service is not running')
+  }
+
+  #appended (a: Appended): void {
+    for (const k of a.effects) this.#schedule(k)
+    const fact = readFact(a.entry)
+    if (fact === undefined) return
+    if (fact.order !== null) this.emit('order:updated', fact.order.toString(), fact)
+  }
+
+  #schedule (k: KeyedEffect, attempt = 0): void {
+    if (!this.#started) return
+    const effect = k.effect as CustodyEffect | OpenEnvelopeEffect
+    if (effect.type !== ENVELOPE_OPEN && !isCustodyEffect(effect)) return
+    if (this.#inflight.has(k.key)) return
+    this.#inflight.add(k.key)
+    void this.#run(effect).then(
+      () => { this.#done.add(k.key) },
+      (err: unknown) => {
+        if (!this.#started) return // still in the outbox: tried again at the next start
+        const delay = Math.min(30_000, this.#retryMs * 2 ** attempt)
+        this.#c.logger.warn({ err, effect: effect.type, key: k.key, attempt, retryInMs: delay }, 'custody effect failed; will retry')
+        const t = setTimeout(() => { this.#timers.delete(t); this.#schedule(k, attempt + 1) }, delay)
+        this.#timers.add(t)
+      }
+    ).finally(() => { this.#inflight.delete(k.key) })
+  }
+
+  async #run (effect: CustodyEffect | OpenEnvelopeEffect): Promise<void> {
+    if (effect.type === ENVELOPE_OPEN) { await this.#open(effect.envelope); return }
+    await this.#lanes.run(effect.order.toString(), async () => { await this.#execute(effect) })
+  }
+
+  async #execute (e: CustodyEffect): Promise<void> {
+    const { node, keystore } = this.#c
+    const self = node.identity.cid
+    switch (e.type) {
+      case CUSTODY_EFFECTS.generateShare: {
+        if (ownShare(this.state, e.order, e.role) !== null) return
+        // A crash between generate and append leaves an unused record in the key store, never a reused share.
+        const stored = await keystore.generate('secp256k1')
+        const pop = await keystore.use(stored.handle, (secret) => createProofOfPossession(secret, shareContext(e.order, e.role, self)))
+        await node.log.append(factEntry({ kind: CUSTODY_FACTS.share, order: e.order, role: e.role, handle: stored.handle, publicKey: stored.publicPart, pop }))
+        return
+      }
+      case CUSTODY_EFFECTS.send: {
+        if (recordedEnvelope(this.state, e.role, e.order, e.message) !== undefined) return
+        await this.#send(e.message, e.to, e.body, { thread: e.order, prev: e.prev })
+        return
+      }
+      case CUSTODY_EFFECTS.releaseShare: {
+        if (recordedEnvelope(this.state, 'fiduciary', e.order, CUSTODY_MESSAGES.release) !== undefined) return
+        const beneficiary = await node.resolve(e.beneficiary)
+        const sealed = await keystore.release(e.handle, beneficiary.doc.encryptionKey, RELEASE_INFO, { aad: releaseAad(e.order, e.beneficiary, e.publicKey) })
+        await this.#send(CUSTODY_MESSAGES.release, [e.beneficiary], releaseBody({ publicKey: e.publicKey, enc: sealed.enc, ct: sealed.ciphertext }), { thread: e.order, prev: e.prev })
+      }
+    }
+  }
+
+  /** Judges a received envelope (the inbox's `envelope.open`), once. */
+  async #open (cid: CID): Promise<void> {
+    const envelope = await this.#c.node.readEnvelope(cid)
+    if (envelope === undefined) throw new Error(`received envelope ${cid.toString()} is not in the blockstore`)
+    if (!isCustodyMessageType(envelope.header.type)) return // another service's; nothing for custody to do
+    const order = (envelope.header.thread ?? envelope.cid).toString()
+    await this.#lanes.run(order, async () => {
+      if (isRecorded(this.state, envelope)) return
+      let fact: CustodyFact
+      try {
+        const opened = await this.#c.node.open(envelope)
+        fact = await this.#judge.judge(envelope, opened.body)
+      } catch (err) {
+        if (!isRefusal(err)) throw err
+        fact = rejectedFact(envelope, err)
+      }
+      if (fact.kind === CUSTODY_FACTS.rejected) {
+        this.#c.logger.warn({ envelope: cid.toString(), type: envelope.header.type, from: envelope.header.sender.toString(), error: fact.error, reason: fact.message }, 'custody message refused')
+      }
+      await this.#c.node.log.append(factEntry(fact))
+    })
+  }
+
+  /**
+   * Seals `body` as a `type` message of the order to `to`, and appends `envelope.sent` with the
+   * fact it establishes in one group commit. Addressed to this node too: judged as received.
+   */
+  async #send (type: CustodyMessageType, to: readonly CID[], body: IpldValue, links: SealLinks, options: Options = {}): Promise<DecodedEnvelope> {
+    const { node } = this.#c
+    const recipients = await Promise.all(distinct(to).map(async (c) => await node.resolve(c, options)))
+    const envelope = node.seal(recipients, type, body, links)
+    const self = node.identity.cid
+    const fact = to.some((c) => c.equals(self))
+      ? await this.#judge.judge(envelope, body, options)
+      : decodeMessage(envelope, body, { verify: false }).fact
+    await Promise.all([node.recordSent(envelope), node.log.append(factEntry(fact))])
+    return envelope
+  }
+}
