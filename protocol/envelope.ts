@@ -2,8 +2,8 @@
 //
 // Format (v1; field by field in docs/PROTOCOL.md). A canonical DAG-CBOR map:
 //   header in clear — v, sender (identity CID), recipients (identity CIDs, 1..MAX_RECIPIENTS, no
-//   duplicates), type, thread (CID|null), prev (CIDs of envelopes this answers), time (ms), a
-//   16-byte random nonce, aead (RFC 9180 AEAD id);
+//   duplicates), type, thread (CID|null), prev (CIDs of envelopes this answers), time (ms), the
+//   sender's Lamport clock, a 16-byte random nonce, aead (RFC 9180 AEAD id);
 //   keys — per recipient, in recipients' order: HPKE base-mode enc ‖ HPKE ciphertext of the content key;
 //   ct — the body (DAG-CBOR) sealed once with the AEAD under a fresh 32-byte content key;
 //   sig — the sender's Ed25519 signature over everything above.
@@ -60,6 +60,8 @@ export interface EnvelopeHeader {
   readonly thread: CID | null
   readonly prev: readonly CID[]
   readonly time: number
+  /** The sender's Lamport clock when it sealed (its log's clock); receivers advance past it. */
+  readonly clock: number
   readonly nonce: Uint8Array
   readonly aead: number
 }
@@ -97,13 +99,15 @@ export interface SealOptions {
   readonly prev?: readonly CID[]
   /** Milliseconds since the epoch; the caller's clock read, recorded in the header. */
   readonly time?: number
+  /** The sender's Lamport clock (default 0). */
+  readonly clock?: number
   readonly aead?: number
   /** Source of randomness; injectable only so golden vectors are reproducible. */
   readonly random?: (length: number) => Uint8Array
 }
 
 function headerValue (h: EnvelopeHeader): Record<string, unknown> {
-  return { v: h.v, sender: h.sender, recipients: h.recipients, type: h.type, thread: h.thread, prev: h.prev, time: h.time, nonce: h.nonce, aead: h.aead }
+  return { v: h.v, sender: h.sender, recipients: h.recipients, type: h.type, thread: h.thread, prev: h.prev, time: h.time, clock: h.clock, nonce: h.nonce, aead: h.aead }
 }
 
 function keyAad (headerBytes: Uint8Array, recipient: CID): Uint8Array {
@@ -128,6 +132,7 @@ export function seal (
   }
   if (!TYPE_PATTERN.test(type) || type.length > TYPE_MAX) throw new RangeError(`invalid message type '${type}'`)
   const prev = options.prev ?? []
+  if (options.clock !== undefined && (!Number.isSafeInteger(options.clock) || options.clock < 0)) throw new RangeError('clock must be a non-negative safe integer')
   if (prev.length > MAX_PREV_LINKS) throw new RangeError(`at most ${MAX_PREV_LINKS} prev links`)
   const aead = options.aead ?? DEFAULT_AEAD
   const aeadId = AEAD_IDS[aead]
@@ -143,6 +148,7 @@ export function seal (
     thread: options.thread ?? null,
     prev,
     time: options.time ?? Date.now(),
+    clock: options.clock ?? 0,
     nonce: random(NONCE_LENGTH),
     aead
   }
@@ -168,7 +174,7 @@ export function seal (
 export function decodeEnvelope (bytes: Uint8Array): DecodedEnvelope {
   const what = 'envelope'
   const value = decodeCanonical(bytes, what, MAX_ENVELOPE_BYTES)
-  const r = asRecord(value, what, ['v', 'sender', 'recipients', 'type', 'thread', 'prev', 'time', 'nonce', 'aead', 'keys', 'ct', 'sig'])
+  const r = asRecord(value, what, ['v', 'sender', 'recipients', 'type', 'thread', 'prev', 'time', 'clock', 'nonce', 'aead', 'keys', 'ct', 'sig'])
   if (r.v !== ENVELOPE_VERSION) throw new UnsupportedVersionError(`${what} version ${String(r.v)} is not supported (this node speaks ${ENVELOPE_VERSION})`)
   const recipients = readCidList(r.recipients, `${what}.recipients`, 1, MAX_RECIPIENTS)
   const seen = new Set<string>()
@@ -189,6 +195,7 @@ export function decodeEnvelope (bytes: Uint8Array): DecodedEnvelope {
     thread: readCidOrNull(r, 'thread', what),
     prev: readCidList(r.prev, `${what}.prev`, 0, MAX_PREV_LINKS),
     time: readUint(r, 'time', what),
+    clock: readUint(r, 'clock', what),
     nonce: readBytes(r, 'nonce', what, NONCE_LENGTH),
     aead
   }

@@ -52,7 +52,7 @@ export interface NobleRecipient { readonly cid: CID, readonly encryptionKey: Uin
 export function nobleSeal (
   sender: { cid: CID, signingSecretKey: Uint8Array }, recipients: readonly NobleRecipient[], type: string, body: unknown, time: number
 ): Uint8Array {
-  const header = { v: 1, sender: sender.cid, recipients: recipients.map((r) => r.cid), type, thread: null, prev: [], time, nonce: randomBytes(16), aead: 2 }
+  const header = { v: 1, sender: sender.cid, recipients: recipients.map((r) => r.cid), type, thread: null, prev: [], time, clock: 0, nonce: randomBytes(16), aead: 2 }
   const headerBytes = dagCbor.encode(header)
   const contentKey = randomBytes(32)
   const ct = gcm(contentKey, ZERO_NONCE, headerBytes).encrypt(dagCbor.encode(body))

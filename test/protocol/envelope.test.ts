@@ -53,7 +53,7 @@ const sample = seal(alice.sender, [bob.identity], 'custody/order', body, { time:
 
 test('golden vectors: fixed keys and randomness give exactly these bytes and CIDs', () => {
   const two = seal(alice.sender, [bob.identity, carol.identity], 'custody/order', body, {
-    time: T0, random: fixedRandom('two'), thread: sample.cid, prev: [sample.cid]
+    time: T0, clock: 7, random: fixedRandom('two'), thread: sample.cid, prev: [sample.cid]
   })
   const actual = {
     oneRecipient: { bytes: toHex(sample.bytes), cid: sample.cid.toString() },
@@ -63,6 +63,7 @@ test('golden vectors: fixed keys and randomness give exactly these bytes and CID
   assert.equal(actual, expected)
   const opened = openEnvelope(hex(expected.twoRecipients.bytes), alice.identity, carol.recipientKey)
   assert.equal(opened.body, body)
+  assert.is(opened.header.clock, 7)
   assert.ok(opened.cid.equals(CID.parse(expected.twoRecipients.cid)))
 })
 
@@ -132,6 +133,7 @@ test('too many recipients, bad type, oversized body are refused at seal', async 
   const many = await Promise.all(Array.from({ length: MAX_RECIPIENTS + 1 }, (_, i) => testNode(`m${i}`)))
   assert.throws(() => seal(alice.sender, many.map((x) => x.identity), 'test/msg', body), RangeError)
   assert.throws(() => seal(alice.sender, [bob.identity], 'Bad Type', body), RangeError)
+  assert.throws(() => seal(alice.sender, [bob.identity], 'test/msg', body, { clock: -1 }), RangeError)
   expectTyped(() => seal(alice.sender, [bob.identity], 'test/msg', new Uint8Array(800 * 1024)), 'OversizedError')
   const doc = dagCbor.decode(sample.bytes) as Record<string, unknown>
   const tooMany = resign({ ...doc, recipients: many.map((x) => x.identity.cid), keys: many.map(() => (doc.keys as Uint8Array[])[0]) }, alice)
