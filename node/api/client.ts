@@ -1,0 +1,78 @@
+// A small client of the REST API (the CLI's `milagro order …`, tests, benches): bearer token,
+// JSON in and out, errors as ApiCallError carrying the server's `{ error: { name, message } }`.
+import type { z } from 'zod'
+import { ApiCallError } from './errors.ts'
+import type { Exported, Identity, Order, OrderPage, Status } from './schemas.ts'
+
+export type OrderJson = z.infer<typeof Order>
+export type OrderPageJson = z.infer<typeof OrderPage>
+export type ExportedJson = z.infer<typeof Exported>
+export type IdentityJson = z.infer<typeof Identity>
+export type StatusJson = z.infer<typeof Status>
+
+export interface ApiClientInit {
+  /** e.g. http://127.0.0.1:4100 */
+  readonly url: string
+  readonly token: string
+}
+
+export class ApiClient {
+  readonly #url: string
+  readonly #token: string
+
+  constructor (init: ApiClientInit) {
+    this.#url = init.url.replace(/\/+$/, '')
+    this.#token = init.token
+  }
+
+  async request<T> (method: 'GET' | 'POST', path: string, body?: unknown, options: { signal?: AbortSignal } = {}): Promise<T> {
+    const res = await fetch(this.#url + path, {
+      method,
+      headers: { authorization: `Bearer ${this.#token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      ...(options.signal === undefined ? {} : { signal: options.signal })
+    })
+    const text = await res.text()
+    let json: unknown
+    try {
+      json = text === '' ? null : JSON.parse(text)
+    } catch (err) {
+      throw new ApiCallError(res.status, 'MalformedResponseError', `the API answered ${res.status} with a body that is not JSON`, { cause: err })
+    }
+    if (!res.ok) {
+      const e = (json as { error?: { name?: unknown, message?: unknown } } | null)?.error
+      const name = typeof e?.name === 'string' ? e.name : 'HttpError'
+      const message = typeof e?.message === 'string' ? e.message : `HTTP ${res.status}`
+      throw new ApiCallError(res.status, name, `${name}: ${message}`)
+    }
+    return json as T
+  }
+
+  async status (): Promise<StatusJson> { return await this.request('GET', '/v1/status') }
+  async identity (): Promise<IdentityJson> { return await this.request('GET', '/v1/identity') }
+
+  async createOrder (input: { beneficiary: string, fiduciary?: string, network?: string }): Promise<OrderJson> {
+    return await this.request('POST', '/v1/orders', input)
+  }
+
+  async listOrders (page: { cursor?: string, limit?: number } = {}): Promise<OrderPageJson> {
+    const q = new URLSearchParams()
+    if (page.cursor !== undefined) q.set('cursor', page.cursor)
+    if (page.limit !== undefined) q.set('limit', String(page.limit))
+    const qs = q.toString()
+    return await this.request('GET', `/v1/orders${qs === '' ? '' : `?${qs}`}`)
+  }
+
+  async order (id: string, wait?: { stage: 'published' | 'released' | 'redeemed', timeoutMs?: number }, options: { signal?: AbortSignal } = {}): Promise<OrderJson> {
+    const q = wait === undefined ? '' : `?wait=${wait.stage}${wait.timeoutMs === undefined ? '' : `&timeoutMs=${wait.timeoutMs}`}`
+    return await this.request('GET', `/v1/orders/${encodeURIComponent(id)}${q}`, undefined, options)
+  }
+
+  async release (id: string): Promise<OrderJson> {
+    return await this.request('POST', `/v1/orders/${encodeURIComponent(id)}/release`, {})
+  }
+
+  async exportKey (id: string, format: 'wif' | 'hex', recipientKey: string): Promise<ExportedJson> {
+    return await this.request('POST', `/v1/orders/${encodeURIComponent(id)}/export`, { format, recipientKey })
+  }
+}
