@@ -20,12 +20,10 @@ import { join } from 'node:path'
 import type { ConnectionGater } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { CID } from 'multiformats/cid'
-import { UnknownIdentityError } from '../protocol/errors.ts'
-import { openEnvelope, seal, type DecodedEnvelope, type OpenedEnvelope } from '../protocol/envelope.ts'
-import type { VerifiedIdentity } from '../protocol/identity.ts'
-import type { Effect, StateMachine } from '../protocol/state/effects.ts'
-import { LevelLog } from '../storage/log.ts'
-import { createStores, dataPaths, type Stores } from '../storage/stores.ts'
+import {
+  openEnvelope, seal, UnknownIdentityError, type DecodedEnvelope, type Effect, type OpenedEnvelope, type StateMachine, type VerifiedIdentity
+} from '../protocol/index.ts'
+import { createStores, dataPaths, LevelLog, type Stores } from '../storage/index.ts'
 import { AdminServer } from './admin/server.ts'
 import { adminHandlers } from './admin/handlers.ts'
 import type { LoadedHome } from './home.ts'
@@ -180,6 +178,7 @@ export class MilagroNode extends EventEmitter<NodeEvents> {
       else docs.push(entry.identity)
     }
     const envelope = seal({ identity: this.identity, signer: this.home.keys.signer }, docs, type, body, {
+      clock: p.log.head?.clock ?? 0,
       ...(links.thread === undefined ? {} : { thread: links.thread }),
       ...(links.prev === undefined ? {} : { prev: links.prev })
     })

@@ -1,8 +1,7 @@
 // What each admin command does on a running node. Results are plain JSON (CIDs and keys as
 // strings); nothing secret is ever returned — the identity command shows public keys only.
 import { toHex } from '../../crypto/index.ts'
-import { listCheckpoints } from '../../storage/checkpoint.ts'
-import { sublevels } from '../../storage/layout.ts'
+import { listCheckpoints, sublevels } from '../../storage/index.ts'
 import type { MilagroNode } from '../node.ts'
 import type { AdminHandlers } from './server.ts'
 

@@ -16,7 +16,7 @@ import * as dagCbor from '@ipld/dag-cbor'
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
 import { CID } from 'multiformats/cid'
 import type { Logger } from 'pino'
-import { MAX_ENVELOPE_BYTES } from '../../protocol/envelope.ts'
+import { MAX_ENVELOPE_BYTES } from '../../protocol/index.ts'
 import { ProtocolViolationError } from './errors.ts'
 import { FrameReader, writeFrames } from './frames.ts'
 import { DROP_REASONS, type DropReason, type Inbound, type Verdict } from './inbound.ts'
@@ -64,9 +64,20 @@ export async function handleDelivery (libp2p: Peer, inbound: Inbound, logger: Lo
 /** Reads batches of envelopes from `stream` until the sender closes it. */
 async function serveStream (stream: Stream, from: PeerId, inbound: Inbound, logger: Logger): Promise<void> {
   const reader = new FrameReader(stream, MAX_ENVELOPE_BYTES)
+  // Two batches in flight: the next one is read and verified while the previous one is being
+  // appended; acknowledgements still leave in order, each batch's only after its append.
+  let previous: Promise<void> = Promise.resolve()
+  let oversized: Error | undefined
   try {
     for (;;) {
-      const first = await reader.next()
+      let first: Uint8Array | null
+      try {
+        first = await reader.next()
+      } catch (err) {
+        if ((err as Error).name !== 'FrameTooLargeError') throw err
+        oversized = err as Error
+        break
+      }
       if (first === null) break
       const batch = [first]
       let bytes = first.length
@@ -75,23 +86,24 @@ async function serveStream (stream: Stream, from: PeerId, inbound: Inbound, logg
         batch.push(next)
         bytes += next.length
       }
-      const verdicts = await inbound.receive(batch, from)
-      await writeFrames(stream, verdicts.map(encodeAck))
+      const verdicts = inbound.receive(batch, from)
+      const before = previous
+      const written = (async () => {
+        const [, v] = await Promise.all([before, verdicts])
+        await writeFrames(stream, v.map(encodeAck))
+      })()
+      previous = written
+      // Keep the promise observed even if this loop throws before awaiting it.
+      written.catch(() => {})
+      await before
     }
-    await stream.close()
+    await previous
+    if (oversized !== undefined) {
+      inbound.drop('oversized', from.toString(), oversized.message)
+      await writeFrames(stream, [encodeAck({ cid: null, reason: 'oversized', duplicate: false })])
+    }
+    await stream.close({ signal: AbortSignal.timeout(5_000) })
   } catch (err) {
-    if ((err as Error).name === 'FrameTooLargeError') {
-      inbound.drop('oversized', from.toString(), (err as Error).message)
-      try {
-        await writeFrames(stream, [encodeAck({ cid: null, reason: 'oversized', duplicate: false })])
-        await stream.close({ signal: AbortSignal.timeout(1_000) })
-      } catch (closeErr) {
-        // The sender may already have gone; the drop is counted either way.
-        logger.debug({ err: closeErr, peer: from.toString() }, 'could not tell the sender its frame was oversized')
-        stream.abort(err as Error)
-      }
-      return
-    }
     logger.debug({ err, peer: from.toString() }, 'delivery stream failed')
     stream.abort(err as Error)
   }

@@ -8,19 +8,26 @@
 // A recipient that cannot be reached is retried with exponential backoff (with jitter, capped),
 // and at once when its peer connects or identifies, or when its identity document arrives —
 // so a restarted peer gets its backlog without waiting out a long backoff. Per recipient, one
-// drain runs at a time; envelopes leave in outbox order.
+// drain runs at a time; envelopes leave in outbox order, two windows in flight. (After a
+// transient refusal the refused ones are retried later, so acceptance order is not guaranteed:
+// receivers order by the envelopes' own links, not by arrival.)
 import { EventEmitter } from 'node:events'
 import type { IdentifyResult, PeerId } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { CID } from 'multiformats/cid'
 import type { Logger } from 'pino'
-import { DeliverySession, MAX_BATCH } from './delivery.ts'
+import { DeliverySession, MAX_BATCH, type Ack } from './delivery.ts'
 import type { Directory, DirectoryEntry } from './directory.ts'
 import { PeerUnreachableError } from './errors.ts'
 import { TRANSIENT_DROP_REASONS } from './inbound.ts'
 import type { Peer } from './libp2p.ts'
-import type { Outbox } from './outbox.ts'
+import type { Outbox, OutboxItem } from './outbox.ts'
+
+/** Windows of envelopes sent ahead of their acknowledgements. */
+const IN_FLIGHT = 2
+
+interface Settled { readonly items: readonly OutboxItem[], readonly acks?: readonly Ack[], readonly err?: Error }
 
 export interface DispatcherComponents {
   readonly libp2p: Peer
@@ -212,39 +219,56 @@ export class Dispatcher extends EventEmitter<DispatcherEvents> {
       return `peer ${peer.toString()} unreachable: ${(err as Error).message}`
     }
     const signal = this.#abort.signal
+    // Up to IN_FLIGHT windows on the wire: while the receiver verifies and commits one, the next
+    // is already read from the outbox and sent. `offset` counts items sent and not yet settled
+    // (still at the head of the queue), so the next peek starts after them.
+    const inFlight: Array<Promise<Settled>> = []
+    let offset = 0
+    let failure: string | undefined
     for (;;) {
-      if (!this.#started) return undefined
-      const items = await this.#c.outbox.peek(recipient, this.#window)
-      if (items.length === 0) return undefined
-      let acks
-      try {
-        acks = await session.send(items, { signal })
-      } catch (err) {
+      while (failure === undefined && this.#started && inFlight.length < IN_FLIGHT) {
+        const items = await this.#c.outbox.peek(recipient, this.#window, offset)
+        if (items.length === 0) break
+        offset += items.length
+        inFlight.push(session.send(items, { signal }).then((acks) => ({ items, acks }), (err: Error) => ({ items, err })))
+      }
+      const next = inFlight.shift()
+      if (next === undefined) return failure
+      const settled = await next
+      offset -= settled.items.length
+      if (settled.err !== undefined) {
         this.#dropSession(peer, session)
-        return `delivery stream to ${peer.toString()} failed: ${(err as Error).message}`
+        failure ??= `delivery stream to ${peer.toString()} failed: ${settled.err.message}`
+        continue
       }
-      const delivered = []
-      let transient: string | undefined
-      for (let k = 0; k < items.length; k++) {
-        const item = items[k] as (typeof items)[number]
-        const ack = acks[k] as (typeof acks)[number]
-        if (ack.reason === null) {
-          delivered.push(item)
-        } else if (TRANSIENT_DROP_REASONS.has(ack.reason)) {
-          transient ??= ack.reason
-        } else {
-          await this.#c.outbox.deadLetter(item, ack.reason)
-          this.#c.logger.error({ recipient, envelope: item.cid.toString(), reason: ack.reason }, 'recipient refused an envelope for good')
-          this.emit('delivery:dead', { recipient, cid: item.cid, reason: ack.reason })
-        }
-      }
-      await this.#c.outbox.remove(delivered)
-      for (let k = 0; k < items.length; k++) {
-        const ack = acks[k] as (typeof acks)[number]
-        if (ack.reason === null) this.emit('delivery:acked', { recipient, cid: (items[k] as (typeof items)[number]).cid, duplicate: ack.duplicate })
-      }
-      if (transient !== undefined) return `recipient refused for now: ${transient}`
+      const transient = await this.#settle(recipient, settled.items, settled.acks as Ack[])
+      if (transient !== undefined) failure ??= `recipient refused for now: ${transient}`
     }
+  }
+
+  /** Acts on one window's acknowledgements; returns the first transient refusal, if any. */
+  async #settle (recipient: string, items: readonly OutboxItem[], acks: readonly Ack[]): Promise<string | undefined> {
+    const delivered: OutboxItem[] = []
+    let transient: string | undefined
+    for (let k = 0; k < items.length; k++) {
+      const item = items[k] as OutboxItem
+      const ack = acks[k] as Ack
+      if (ack.reason === null) {
+        delivered.push(item)
+      } else if (TRANSIENT_DROP_REASONS.has(ack.reason)) {
+        transient ??= ack.reason
+      } else {
+        await this.#c.outbox.deadLetter(item, ack.reason)
+        this.#c.logger.error({ recipient, envelope: item.cid.toString(), reason: ack.reason }, 'recipient refused an envelope for good')
+        this.emit('delivery:dead', { recipient, cid: item.cid, reason: ack.reason })
+      }
+    }
+    await this.#c.outbox.remove(delivered)
+    for (let k = 0; k < items.length; k++) {
+      const ack = acks[k] as Ack
+      if (ack.reason === null) this.emit('delivery:acked', { recipient, cid: (items[k] as OutboxItem).cid, duplicate: ack.duplicate })
+    }
+    return transient
   }
 
   async #session (peer: PeerId, addrs: readonly string[]): Promise<DeliverySession> {

@@ -14,10 +14,8 @@
 //     appended twice, whatever instant the process dies at.
 import * as dagCbor from '@ipld/dag-cbor'
 import type { CID } from 'multiformats/cid'
-import { decodeEnvelope, type DecodedEnvelope } from '../../protocol/envelope.ts'
-import { LOG_KINDS } from '../../protocol/state/types.ts'
-import type { Appended, LevelLog } from '../../storage/log.ts'
-import type { LogBlockstore } from '../../storage/blockstore.ts'
+import { decodeEnvelope, LOG_KINDS, type DecodedEnvelope } from '../../protocol/index.ts'
+import type { Appended, LevelLog, LogBlockstore } from '../../storage/index.ts'
 import type { Kv } from './db.ts'
 import type { EnvelopeSink } from './inbound.ts'
 import type { Outbox } from './outbox.ts'
@@ -50,7 +48,8 @@ export class EnvelopeLog implements EnvelopeSink {
     this.#inflight++
     try {
       const appended = await Promise.all(envelopes.map(async (e) => await this.#c.log.append(
-        { kind: LOG_KINDS.envelopeReceived, link: e.cid },
+        // The receiver's clock goes past the sender's (Lamport): causality across logs.
+        { kind: LOG_KINDS.envelopeReceived, link: e.cid, observedClock: e.header.clock },
         { blocks: [{ cid: e.cid, bytes: e.bytes }], ...(options.signal === undefined ? {} : { signal: options.signal }) }
       )))
       await this.#c.index.batch(appended.map((a: Appended, i) => ({

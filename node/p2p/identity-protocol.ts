@@ -9,7 +9,7 @@
 import * as dagCbor from '@ipld/dag-cbor'
 import type { AbortOptions, PeerId, Stream } from '@libp2p/interface'
 import { CID } from 'multiformats/cid'
-import { MAX_IDENTITY_BYTES, type VerifiedIdentity } from '../../protocol/identity.ts'
+import { MAX_IDENTITY_BYTES, type VerifiedIdentity } from '../../protocol/index.ts'
 import { ProtocolViolationError } from './errors.ts'
 import { FrameReader, writeFrames } from './frames.ts'
 import type { Peer } from './libp2p.ts'

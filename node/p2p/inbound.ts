@@ -21,8 +21,7 @@ import { EventEmitter } from 'node:events'
 import type { PeerId } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
 import type { Logger } from 'pino'
-import { cidOf } from '../../protocol/codec.ts'
-import { decodeEnvelope, verifyEnvelope, type DecodedEnvelope } from '../../protocol/envelope.ts'
+import { cidOf, decodeEnvelope, ENVELOPE_SIGNATURE_CONTEXT, signingMessage, verifyEnvelope, type DecodedEnvelope } from '../../protocol/index.ts'
 import type { DirectoryEntry } from './directory.ts'
 import { PeerRateLimiter, type RateLimit } from './rate-limit.ts'
 
@@ -72,9 +71,16 @@ export interface InboundComponents {
   readonly self: () => CID
 }
 
+/** Checks many Ed25519 signatures (e.g. CryptoPool.verifyBatch on worker threads); one boolean per item. */
+export type VerifyBatch = (items: ReadonlyArray<{ readonly publicKey: Uint8Array, readonly message: Uint8Array, readonly signature: Uint8Array }>) => Promise<boolean[]>
+
 export interface InboundInit {
   /** Per-peer envelope rate; default 2,000/s with bursts of 10,000. */
   readonly rateLimit?: RateLimit
+  /** Off-thread signature checks for batches of at least `minBatchForPool`; default: in this thread. */
+  readonly verifyBatch?: VerifyBatch
+  /** Smallest batch handed to `verifyBatch`; default 64. */
+  readonly minBatchForPool?: number
   /** Bound on fetching an unknown sender's document (ms); default 5 s. */
   readonly resolveTimeoutMs?: number
 }
@@ -94,6 +100,8 @@ export class Inbound extends EventEmitter<InboundEvents> {
   readonly #c: InboundComponents
   readonly #limiter: PeerRateLimiter
   readonly #resolveTimeoutMs: number
+  readonly #verifyBatch: VerifyBatch | undefined
+  readonly #minBatchForPool: number
   readonly #drops = new Map<DropReason, number>()
   #received = 0
   #duplicates = 0
@@ -105,6 +113,8 @@ export class Inbound extends EventEmitter<InboundEvents> {
     this.#c = components
     this.#limiter = new PeerRateLimiter(init.rateLimit ?? DEFAULT_RATE_LIMIT)
     this.#resolveTimeoutMs = init.resolveTimeoutMs ?? 5_000
+    this.#verifyBatch = init.verifyBatch
+    this.#minBatchForPool = init.minBatchForPool ?? 64
   }
 
   /** Envelopes appended, duplicates acknowledged, drops by reason, and batches (calls of `receive`). */
@@ -156,7 +166,7 @@ export class Inbound extends EventEmitter<InboundEvents> {
 
     const senders = new Map<string, Promise<DirectoryEntry | Error>>()
     const signal = options.signal ?? AbortSignal.timeout(this.#resolveTimeoutMs)
-    const valid: Array<{ i: number, envelope: DecodedEnvelope }> = []
+    const signed: Array<{ i: number, envelope: DecodedEnvelope, sender: DirectoryEntry }> = []
     for (const d of decoded) {
       const sender = d.envelope.header.sender
       let entry = senders.get(sender.toString())
@@ -174,16 +184,9 @@ export class Inbound extends EventEmitter<InboundEvents> {
         refuse(d.i, 'superseded-sender', d.envelope.cid, `sender ${sender.toString()} was superseded by ${found.supersededBy.toString()}`)
         continue
       }
-      try {
-        verifyEnvelope(d.envelope, found.identity)
-      } catch (err) {
-        const reason = REASON_BY_ERROR[(err as Error).name]
-        if (reason === undefined) throw err
-        refuse(d.i, reason, d.envelope.cid, (err as Error).message)
-        continue
-      }
-      valid.push(d)
+      signed.push({ ...d, sender: found })
     }
+    const valid = await this.#verify(signed, (i, cid, message) => { refuse(i, 'bad-signature', cid, message) })
 
     const appended = await this.#serialised(async () => {
       const held = await this.#c.sink.has(valid.map((v) => v.envelope.cid))
@@ -214,6 +217,38 @@ export class Inbound extends EventEmitter<InboundEvents> {
     })
     for (const f of appended) this.emit('envelope:received', f.envelope, peer)
     return verdicts
+  }
+
+  /** Signature checks: in this thread, or — for a large enough batch — through `verifyBatch`. */
+  async #verify<T extends { i: number, envelope: DecodedEnvelope, sender: DirectoryEntry }> (
+    items: readonly T[],
+    bad: (i: number, cid: CID, message: string) => void
+  ): Promise<T[]> {
+    const valid: T[] = []
+    if (this.#verifyBatch !== undefined && items.length >= this.#minBatchForPool) {
+      // The message verifyEnvelope checks: every field but `sig`, canonical, under the envelope context.
+      const ok = await this.#verifyBatch(items.map(({ envelope: e, sender }) => ({
+        publicKey: sender.identity.doc.signingKey,
+        message: signingMessage(ENVELOPE_SIGNATURE_CONTEXT, { ...e.header, keys: e.keys, ct: e.ct }),
+        signature: e.sig
+      })))
+      items.forEach((item, k) => {
+        if (ok[k] === true) valid.push(item)
+        else bad(item.i, item.envelope.cid, `envelope ${item.envelope.cid.toString()} signature does not verify`)
+      })
+      return valid
+    }
+    for (const item of items) {
+      try {
+        verifyEnvelope(item.envelope, item.sender.identity)
+        valid.push(item)
+      } catch (err) {
+        const reason = REASON_BY_ERROR[(err as Error).name]
+        if (reason === undefined) throw err
+        bad(item.i, item.envelope.cid, (err as Error).message)
+      }
+    }
+    return valid
   }
 
   /** Runs `fn` after every earlier batch's dedupe-and-append, so two batches never race on a CID. */

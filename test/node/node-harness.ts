@@ -102,7 +102,7 @@ export function spawnChild (home: string, args: readonly string[] = []): ChildNo
   const sent: string[] = []
   let stderr = ''
   child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
-  const exited = new Promise<void>((resolve) => { child.once('exit', () => { resolve() }) })
+  const exited = new Promise<void>((resolve) => { child.once('exit', () => { resolve(); for (const w of waiters) w() }) })
   createInterface({ input: child.stdout }).on('line', (line) => {
     let msg: Record<string, unknown>
     try {
@@ -134,7 +134,6 @@ export function spawnChild (home: string, args: readonly string[] = []): ChildNo
         const cleanup = (): void => { waiters.delete(check); signal.removeEventListener('abort', onAbort) }
         waiters.add(check)
         signal.addEventListener('abort', onAbort, { once: true })
-        child.once('exit', check)
         check()
       })
     },

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { cidOf } from '../../../protocol/codec.ts'
 import { MAX_ENVELOPE_BYTES, seal } from '../../../protocol/envelope.ts'
+import { verifyEd25519Batch } from '../../../crypto/pool/index.ts'
 import { DeliverySession } from '../../../node/p2p/delivery.ts'
 import type { DirectoryEntry } from '../../../node/p2p/directory.ts'
 import { connect, makeKeys, stopAll, waitForEvent } from './harness.ts'
@@ -143,6 +144,32 @@ test('bad signature, not addressed, oversized: typed drops, counted; the receive
     const again = await a.send([b.keys.identity], { after: 'oversized' })
     await received(b, 2, signal)
     assert.ok((await b.sink.has([again.cid]))[0])
+  } finally {
+    await stopAll([a, b])
+  }
+})
+
+test('batch verification off-thread (verifyBatch) refuses the same forgeries as the in-thread path', async () => {
+  let a: DeliveryStack | undefined
+  let b: DeliveryStack | undefined
+  try {
+    let calls = 0
+    a = await startDeliveryStack('alice')
+    b = await startDeliveryStack('bob', { inbound: { minBatchForPool: 1, verifyBatch: async (items) => { calls++; return verifyEd25519Batch(items) } } })
+    const signal = AbortSignal.timeout(10_000)
+    await introduce(a, b, signal)
+    const sender = { identity: a.keys.identity, signer: a.keys.signer }
+    const good = [1, 2, 3].map((i) => seal(sender, [b!.keys.identity], 'test/message', { i }))
+    const value = dagCbor.decode<Record<string, unknown>>((good[1] as { bytes: Uint8Array }).bytes)
+    const forgedBytes = dagCbor.encode({ ...value, time: (value.time as number) + 1 })
+    const session = await DeliverySession.open(a.libp2p, b.libp2p.peerId, { signal })
+    const acks = await session.send([good[0]!, { cid: cidOf(forgedBytes), bytes: forgedBytes }, good[2]!], { signal })
+    const [single] = await session.send([good[1]!], { signal })
+    await session.close()
+    assert.equal(acks.map((x) => x.reason), [null, 'bad-signature', null])
+    assert.is(single?.reason, null)
+    assert.ok(calls >= 2, 'every batch went through verifyBatch')
+    assert.equal(cids(await b.sink.all()), cids(good))
   } finally {
     await stopAll([a, b])
   }
