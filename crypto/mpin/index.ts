@@ -10,4 +10,6 @@ export {
   randomScalar, recombineG1, recombineG2, serverSecretShare, serverVerify, timePermitShare
 } from './mpin.ts'
 export type { Client1Input, Client1Output, ServerVerifyInput } from './mpin.ts'
+export { serverVerifyBatch } from './batch.ts'
+export type { BatchVerifyInput, BatchVerifyResult } from './batch.ts'
 export { BadPinError } from './errors.ts'

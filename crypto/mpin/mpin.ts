@@ -203,40 +203,58 @@ export interface ServerVerifyInput {
   readonly V: Uint8Array
 }
 
+/** A login's values decoded and checked; base = A' and commitment = U' of the verification equation. */
+export interface ParsedLogin {
+  readonly base: G1
+  readonly commitment: G1
+  readonly y: Fr
+  readonly V: G1
+}
+
+/** MPIN_SERVER_1 plus input validation: the typed error for malformed input, else the parsed login. */
+export function parseLogin (curve: MpinCurve, input: Omit<ServerVerifyInput, 'serverSecret'>): ParsedLogin {
+  const { mcl } = curve
+  const date = input.date ?? 0
+  checkDate(date, true)
+  let base = identityPoint(curve, input.hashedId)
+  let commitment: G1
+  if (date > 0) {
+    if (input.UT === undefined) throw new TypeError('serverVerify: UT is required when date > 0')
+    commitment = decodeG1(curve, input.UT, 'UT')
+    base = mcl.add(base, datePoint(curve, date, input.hashedId))
+  } else {
+    if (input.U === undefined) throw new TypeError('serverVerify: U is required without a time permit')
+    commitment = decodeG1(curve, input.U, 'U')
+  }
+  return { base, commitment, y: decodeScalar(curve, input.y, 'y'), V: decodeG1(curve, input.V, 'V') }
+}
+
+/** MPIN_SERVER_2's test: e(V, Q)·e(P, sQ) = 1. */
+export function pairingCheck (curve: MpinCurve, secret: PreparedServerSecret, V: G1, P: G1): boolean {
+  const { mcl } = curve
+  return mcl.finalExp(mcl.precomputedMillerLoop2(V, curve.qPrecomputed, P, secret.precomputed)).isOne()
+}
+
+/** Resolves a server secret to a prepared one, and whether the caller must destroy it. */
+export function prepared (curve: MpinCurve, serverSecret: Uint8Array | PreparedServerSecret): { secret: PreparedServerSecret, owned: boolean } {
+  if (serverSecret instanceof PreparedServerSecret) {
+    if (serverSecret.curve !== curve) throw new TypeError('server secret prepared for another curve')
+    return { secret: serverSecret, owned: false }
+  }
+  return { secret: new PreparedServerSecret(curve, serverSecret), owned: true }
+}
+
 /**
  * Server verification (MPIN_SERVER_1 + MPIN_SERVER_2): returns when e(V, Q)·e(y·A' + U', s·Q) = 1,
  * throws BadPinError when not, InvalidPointError / InvalidKeyError for malformed input.
  */
 export function serverVerify (curve: MpinCurve, input: ServerVerifyInput): void {
   const { mcl } = curve
-  const date = input.date ?? 0
-  checkDate(date, true)
-  let prepared: PreparedServerSecret
-  let owned = false
-  if (input.serverSecret instanceof PreparedServerSecret) {
-    if (input.serverSecret.curve !== curve) throw new TypeError('serverVerify: server secret prepared for another curve')
-    prepared = input.serverSecret
-  } else {
-    prepared = new PreparedServerSecret(curve, input.serverSecret)
-    owned = true
-  }
+  const { secret, owned } = prepared(curve, input.serverSecret)
   try {
-    let commitment: G1
-    let base = identityPoint(curve, input.hashedId)
-    if (date > 0) {
-      if (input.UT === undefined) throw new TypeError('serverVerify: UT is required when date > 0')
-      commitment = decodeG1(curve, input.UT, 'UT')
-      base = mcl.add(base, datePoint(curve, date, input.hashedId))
-    } else {
-      if (input.U === undefined) throw new TypeError('serverVerify: U is required without a time permit')
-      commitment = decodeG1(curve, input.U, 'U')
-    }
-    const y = decodeScalar(curve, input.y, 'y')
-    const V = decodeG1(curve, input.V, 'V')
-    const P = mcl.add(mcl.mul(base, y), commitment)
-    const g = mcl.finalExp(mcl.precomputedMillerLoop2(V, curve.qPrecomputed, P, prepared.precomputed))
-    if (!g.isOne()) throw new BadPinError()
+    const login = parseLogin(curve, input)
+    if (!pairingCheck(curve, secret, login.V, mcl.add(mcl.mul(login.base, login.y), login.commitment))) throw new BadPinError()
   } finally {
-    if (owned) prepared.destroy()
+    if (owned) secret.destroy()
   }
 }

@@ -2,11 +2,15 @@
 // default, each initialising mcl-wasm once per curve (BN254, BLS12-381) when it starts.
 //
 // What it guarantees:
-//   · Backpressure by rejection: at most `maxQueue` tasks wait beyond the ones running; a
-//     submission past that rejects at once with QueueFullError and runs nothing. Callers back
-//     off and resubmit (`queueSize` / `capacity` tell how full it is).
-//   · Batches: the *Batch methods split their items into one task per worker, so one call
-//     uses every core and pays the thread hop once per chunk, not per item.
+//   · Backpressure by rejection: at most `maxQueue` M-Pin jobs (per kind) wait for a worker,
+//     and at most `maxQueue` raw tasks wait in piscina's queue; a submission past that rejects
+//     at once with QueueFullError and runs nothing. Callers back off and resubmit (`pending` and
+//     `queueSize` tell how full it is).
+//   · Batched submission: M-Pin jobs, single or in batches, go through a coalescer
+//     (coalescer.ts): one task per worker in flight, jobs arriving meanwhile leave together when
+//     a worker frees, so the thread hop is paid per batch and the worker verifies each batch's
+//     logins with one multi-pairing (../mpin/batch.ts). Ed25519 batches are split into one
+//     task per worker.
 //   · A worker that dies (process.exit, an uncaught exception, an out-of-memory abort) fails
 //     the task it was running with WorkerCrashedError, and piscina starts a replacement so the
 //     pool keeps its size. Other workers and queued tasks are unaffected.
@@ -16,14 +20,17 @@
 //     every running and queued task finish, then ends every thread. stop({ signal }) stops at
 //     once when the signal aborts: unfinished tasks reject with PoolStoppedError. Submissions
 //     outside start()..stop() get PoolStoppedError.
-//   · `options.signal` aborts a task: a queued one is dropped, a running one costs its worker
-//     (piscina terminates and replaces it); the promise rejects with piscina's AbortError.
+//   · `options.signal` aborts: an M-Pin job still waiting is dropped, one already in a running
+//     batch finishes there unobserved; a raw task (run, verifyBatch) still queued is dropped, a
+//     running one costs its worker (piscina terminates and replaces it). The promise rejects
+//     with the abort reason / piscina's AbortError.
 import { availableParallelism } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { Piscina } from 'piscina'
 import { curveNames } from '../mpin/params.ts'
 import type { CurveName } from '../mpin/params.ts'
 import type { Ed25519BatchItem } from './ed25519-batch.ts'
+import { Coalescer } from './coalescer.ts'
 import { PoolStoppedError, QueueFullError, WorkerCrashedError } from './errors.ts'
 import { toError } from './jobs.ts'
 import type { MpinIssueJob, MpinVerifyJob, Outcome } from './jobs.ts'
@@ -35,8 +42,10 @@ export interface CryptoPoolLogger {
 export interface CryptoPoolOptions {
   /** Worker threads; default: the machine's available parallelism. */
   readonly size?: number
-  /** Tasks allowed to wait beyond those running (a batch chunk is one task); default 1024. */
+  /** M-Pin jobs (per kind) and raw tasks allowed to wait for a worker; default 4096. */
   readonly maxQueue?: number
+  /** Largest M-Pin batch sent to one worker as one task; default 256. */
+  readonly maxBatch?: number
   /** Curves each worker loads at start; default both. */
   readonly curves?: readonly CurveName[]
   /** Worker module; default ./worker.ts. A replacement must export the same handlers (tests extend it). */
@@ -77,24 +86,36 @@ export class CryptoPool {
   #stopping: Promise<void> | undefined
   #crashes = 0
   readonly #inflight = new Set<Promise<unknown>>()
+  readonly #verifier: Coalescer<MpinVerifyJob, Outcome<null>>
+  readonly #issuer: Coalescer<MpinIssueJob, Outcome<Uint8Array>>
 
   constructor (options: CryptoPoolOptions = {}) {
     this.size = options.size ?? availableParallelism()
     if (!Number.isInteger(this.size) || this.size < 1) throw new RangeError('pool size must be a positive integer')
-    this.maxQueue = options.maxQueue ?? 1024
+    this.maxQueue = options.maxQueue ?? 4096
     if (!Number.isInteger(this.maxQueue) || this.maxQueue < 0) throw new RangeError('maxQueue must be a non-negative integer')
+    const maxBatch = options.maxBatch ?? 256
+    if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new RangeError('maxBatch must be a positive integer')
     this.#curves = options.curves ?? curveNames
     this.#worker = options.worker ?? new URL('./worker.ts', import.meta.url)
     this.#logger = options.logger
+    const lanes = (): number => this.size
+    this.#verifier = new Coalescer({ lanes, maxPending: this.maxQueue, maxBatch, run: async (jobs) => await this.#dispatch('mpinVerify', jobs) })
+    this.#issuer = new Coalescer({ lanes, maxPending: this.maxQueue, maxBatch, run: async (jobs) => await this.#dispatch('mpinIssue', jobs) })
   }
 
   get running (): boolean {
     return this.#piscina !== undefined && this.#stopping === undefined
   }
 
-  /** Tasks waiting for a worker. */
+  /** Raw tasks waiting in piscina's queue. */
   get queueSize (): number {
     return this.#piscina?.queueSize ?? 0
+  }
+
+  /** M-Pin jobs waiting for a worker (verifications and issuance). */
+  get pending (): number {
+    return this.#verifier.pending + this.#issuer.pending
   }
 
   /** Live worker threads (drops briefly while a crashed worker is replaced). */
@@ -152,6 +173,9 @@ export class CryptoPool {
         try {
           await this.#drain(options.signal)
         } finally {
+          const stopped = new PoolStoppedError('crypto pool stopped before the job ran')
+          this.#verifier.rejectWaiting(stopped)
+          this.#issuer.rejectWaiting(stopped)
           await piscina.destroy()
           this.#piscina = undefined
           this.#stopping = undefined
@@ -161,18 +185,26 @@ export class CryptoPool {
     await this.#stopping
   }
 
+  /** Waits until the coalescers are empty and no task runs (coalescers may dispatch while we wait). */
+  async #settled (): Promise<void> {
+    for (;;) {
+      await Promise.all([this.#verifier.idle(), this.#issuer.idle()])
+      if (this.#inflight.size === 0) return
+      await Promise.allSettled([...this.#inflight])
+    }
+  }
+
   async #drain (signal: AbortSignal | undefined): Promise<void> {
     if (signal?.aborted === true) return
-    const settled = Promise.allSettled([...this.#inflight])
     if (signal === undefined) {
-      await settled
+      await this.#settled()
       return
     }
     let onAbort: (() => void) | undefined
     const aborted = new Promise<void>((resolve) => { onAbort = resolve })
     signal.addEventListener('abort', onAbort as () => void, { once: true })
     try {
-      await Promise.race([settled, aborted])
+      await Promise.race([this.#settled(), aborted])
     } finally {
       signal.removeEventListener('abort', onAbort as () => void)
     }
@@ -195,10 +227,16 @@ export class CryptoPool {
     return new WorkerCrashedError(`crypto pool worker crashed: ${e.message}`, { cause: e })
   }
 
-  /** Low-level: runs the worker module's handler `name` on `payload`. */
+  /** Low-level: runs the worker module's handler `name` on `payload` as one task. */
   async run<T> (name: string, payload: unknown, options: RunOptions = {}): Promise<T> {
+    if (!this.running) throw new PoolStoppedError()
+    return await this.#dispatch(name, payload, options)
+  }
+
+  /** Runs a task; allowed while stopping (the coalescers drain through it). */
+  async #dispatch<T> (name: string, payload: unknown, options: RunOptions = {}): Promise<T> {
     const piscina = this.#piscina
-    if (piscina === undefined || this.#stopping !== undefined) throw new PoolStoppedError()
+    if (piscina === undefined) throw new PoolStoppedError()
     options.signal?.throwIfAborted()
     const task = piscina.run(payload, { name, ...(options.signal === undefined ? {} : { signal: options.signal }) }) as Promise<T>
     this.#inflight.add(task)
@@ -212,33 +250,32 @@ export class CryptoPool {
   }
 
   /** Server verification of one M-Pin login: resolves on accept, rejects with BadPinError etc. */
-  async mpinVerify (job: MpinVerifyJob, options?: RunOptions): Promise<void> {
-    const [outcome] = await this.run<Array<Outcome<null>>>('mpinVerify', [job], options)
-    if (outcome === undefined) throw new TypeError('worker returned no outcome')
+  async mpinVerify (job: MpinVerifyJob, options: RunOptions = {}): Promise<void> {
+    if (!this.running) throw new PoolStoppedError()
+    const outcome = await this.#verifier.submit(job, options.signal)
     if (!outcome.ok) throw toError(outcome)
   }
 
   /** Verifies many logins across all workers; one result per job, in order (null = accepted). */
-  async mpinVerifyBatch (jobs: readonly MpinVerifyJob[], options?: RunOptions): Promise<MpinVerifyResult[]> {
-    if (jobs.length === 0) return []
-    const chunks = await Promise.all(split(jobs, this.size).map(async (chunk) =>
-      await this.run<Array<Outcome<null>>>('mpinVerify', chunk, options)))
-    return chunks.flat().map((o) => o.ok ? null : toError(o))
+  async mpinVerifyBatch (jobs: readonly MpinVerifyJob[], options: RunOptions = {}): Promise<MpinVerifyResult[]> {
+    if (!this.running) throw new PoolStoppedError()
+    const outcomes = await this.#verifier.submitAll(jobs, options.signal)
+    return outcomes.map((o) => o.ok ? null : toError(o))
   }
 
   /** Issues one share (server secret, client secret or time permit) in a worker. */
-  async mpinIssue (job: MpinIssueJob, options?: RunOptions): Promise<Uint8Array> {
-    const [share] = await this.mpinIssueBatch([job], options)
-    if (share === undefined) throw new TypeError('worker returned no share')
-    return share
+  async mpinIssue (job: MpinIssueJob, options: RunOptions = {}): Promise<Uint8Array> {
+    if (!this.running) throw new PoolStoppedError()
+    const outcome = await this.#issuer.submit(job, options.signal)
+    if (!outcome.ok) throw toError(outcome)
+    return outcome.value
   }
 
-  /** Issues many shares across all workers, in order; rejects with the first job's error if any fails. */
-  async mpinIssueBatch (jobs: readonly MpinIssueJob[], options?: RunOptions): Promise<Uint8Array[]> {
-    if (jobs.length === 0) return []
-    const chunks = await Promise.all(split(jobs, this.size).map(async (chunk) =>
-      await this.run<Array<Outcome<Uint8Array>>>('mpinIssue', chunk, options)))
-    return chunks.flat().map((o) => {
+  /** Issues many shares across all workers, in order; rejects with the first failing job's error. */
+  async mpinIssueBatch (jobs: readonly MpinIssueJob[], options: RunOptions = {}): Promise<Uint8Array[]> {
+    if (!this.running) throw new PoolStoppedError()
+    const outcomes = await this.#issuer.submitAll(jobs, options.signal)
+    return outcomes.map((o) => {
       if (!o.ok) throw toError(o)
       return o.value
     })

@@ -4,11 +4,14 @@
 // Ed25519 batch verification. Each exported function is a piscina handler, selected by name.
 //
 // Server secrets are kept decoded and precomputed in a small per-thread LRU cache, so that a
-// server verifying many logins pays the G2 subgroup check and line precomputation once.
+// server verifying many logins pays the G2 subgroup check and line precomputation once. The
+// logins of one task that share a server secret are checked together by serverVerifyBatch (one
+// multi-pairing for the group, results per login identical to serverVerify's).
 import { workerData } from 'node:worker_threads'
 import { loadCurve } from '../mpin/curves.ts'
 import type { MpinCurve } from '../mpin/curves.ts'
-import { clientSecretShare, PreparedServerSecret, serverSecretShare, serverVerify, timePermitShare } from '../mpin/mpin.ts'
+import { serverVerifyBatch } from '../mpin/batch.ts'
+import { clientSecretShare, PreparedServerSecret, serverSecretShare, timePermitShare } from '../mpin/mpin.ts'
 import { curveNames, isCurveName } from '../mpin/params.ts'
 import type { CurveName } from '../mpin/params.ts'
 import { verifyEd25519Batch } from './ed25519-batch.ts'
@@ -30,8 +33,12 @@ async function curveOf (name: unknown): Promise<MpinCurve> {
   return await loadCurve(name)
 }
 
+function secretKey (curve: unknown, serverSecret: Uint8Array): string {
+  return `${String(curve)}:${Buffer.from(serverSecret.buffer, serverSecret.byteOffset, serverSecret.byteLength).toString('hex')}`
+}
+
 function prepared (curve: MpinCurve, serverSecret: Uint8Array): PreparedServerSecret {
-  const key = `${curve.name}:${Buffer.from(serverSecret.buffer, serverSecret.byteOffset, serverSecret.byteLength).toString('hex')}`
+  const key = secretKey(curve.name, serverSecret)
   let entry = secrets.get(key)
   if (entry !== undefined) {
     secrets.delete(key)
@@ -56,14 +63,22 @@ export async function ready (): Promise<readonly CurveName[]> {
 }
 
 export async function mpinVerify (jobs: readonly MpinVerifyJob[]): Promise<Array<Outcome<null>>> {
-  const out: Array<Outcome<null>> = []
-  for (const job of jobs) {
+  const out = new Array<Outcome<null>>(jobs.length)
+  const groups = new Map<string, number[]>()
+  jobs.forEach((job, i) => {
+    const key = secretKey(job.curve, job.serverSecret)
+    const group = groups.get(key)
+    if (group === undefined) groups.set(key, [i])
+    else group.push(i)
+  })
+  for (const indexes of groups.values()) {
+    const first = jobs[indexes[0] as number] as MpinVerifyJob
     try {
-      const curve = await curveOf(job.curve)
-      serverVerify(curve, { ...job, serverSecret: prepared(curve, job.serverSecret) })
-      out.push({ ok: true, value: null })
+      const curve = await curveOf(first.curve)
+      const results = serverVerifyBatch(curve, prepared(curve, first.serverSecret), indexes.map((i) => jobs[i] as MpinVerifyJob))
+      results.forEach((err, k) => { out[indexes[k] as number] = err === null ? { ok: true, value: null } : failure(err) })
     } catch (err) {
-      out.push(failure(err))
+      for (const i of indexes) out[i] = failure(err)
     }
   }
   return out

@@ -107,6 +107,33 @@ test('share issuance in the pool equals in-process issuance, for all three kinds
   }
 })
 
+test('concurrent single M-Pin jobs are coalesced, bounded, abortable, and drained by stop()', async () => {
+  const pool = new CryptoPool({ size: 1, maxQueue: 8, curves: ['BN254'], worker: testWorker })
+  await pool.start()
+  const jobs = await logins('BN254', 8)
+  const { buffer, release } = lock()
+  const held = pool.run<string>('hold', buffer)
+  const first = pool.mpinVerify(jobs[0]!)
+  await new Promise<void>((resolve) => setImmediate(resolve))
+  // The one lane is taken (its task queued behind the held worker); these wait in the coalescer.
+  const answers = jobs.slice(1, 7).map(async (job) => await pool.mpinVerify(job).then(() => 'ok', (e: Error) => e.name))
+  const controller = new AbortController()
+  const aborted = pool.mpinVerify(jobs[7]!, { signal: controller.signal })
+  assert.is(pool.pending, 7)
+  await rejects(pool.mpinVerifyBatch(jobs.slice(0, 2)), named('QueueFullError'))
+  controller.abort()
+  await rejects(aborted, named('AbortError'))
+  assert.is(pool.pending, 6)
+  const stopping = pool.stop()
+  release()
+  assert.is(await held, 'released')
+  await first
+  assert.equal(await Promise.all(answers), ['BadPinError', 'ok', 'BadPinError', 'ok', 'BadPinError', 'ok'])
+  await stopping
+  assert.is(pool.threads, 0)
+  assert.is(pool.crashes, 0)
+})
+
 test('Ed25519 batches are split across workers and come back in order', async () => {
   const pool = new CryptoPool({ size: 2, curves: [] })
   await pool.start()
