@@ -20,7 +20,7 @@
 // as *unbound*: its keys are authenticated by the CID, but no peer has yet proven it speaks as it.
 import { EventEmitter } from 'node:events'
 import * as dagCbor from '@ipld/dag-cbor'
-import type { Message } from '@libp2p/gossipsub'
+import { TopicValidatorResult, type Message } from '@libp2p/gossipsub'
 import type { IdentifyResult, PeerId } from '@libp2p/interface'
 import type { Blockstore } from 'interface-blockstore'
 import { CID } from 'multiformats/cid'
@@ -112,6 +112,17 @@ const REASON_BY_ERROR: Readonly<Record<string, IdentityRejectReason>> = {
 const idKey = (cid: CID | string): string => `id/${cid.toString()}`
 const peerKey = (peer: string): string => `peer/${peer}`
 
+/** The identity CID an announcement carries: DAG-CBOR `{ v: 1, id: CID }`, signed by its origin. */
+function parseAnnouncement (msg: Message): CID | null {
+  if (msg.type !== 'signed') return null
+  try {
+    const value = dagCbor.decode<{ v?: unknown, id?: unknown } | null>(msg.data)
+    return value?.v === 1 ? CID.asCID(value.id) : null
+  } catch {
+    return null // not DAG-CBOR: a malformed announcement
+  }
+}
+
 export async function readBlock (blockstore: Pick<Blockstore, 'get'>, cid: CID, options: { signal?: AbortSignal } = {}): Promise<Uint8Array> {
   const parts: Uint8Array[] = []
   for await (const part of blockstore.get(cid, options)) parts.push(part)
@@ -165,6 +176,9 @@ export class Directory extends EventEmitter<DirectoryEvents> {
     libp2p.addEventListener('peer:identify', this.#onIdentify)
     libp2p.services.pubsub.addEventListener('message', this.#onMessage)
     libp2p.services.pubsub.addEventListener('subscription-change', this.#onSubscription)
+    // Only well-formed, origin-signed announcements are relayed to other peers; the document
+    // itself is checked when fetched (it may take a network round trip, too slow for a validator).
+    libp2p.services.pubsub.topicValidators.set(TOPICS.identity, (_peer, msg) => parseAnnouncement(msg) === null ? TopicValidatorResult.Reject : TopicValidatorResult.Accept)
     libp2p.services.pubsub.subscribe(TOPICS.identity)
     this.#interval = setInterval(() => { void this.announce() }, this.#announceIntervalMs)
     this.#started = true
@@ -182,6 +196,7 @@ export class Directory extends EventEmitter<DirectoryEvents> {
     libp2p.services.pubsub.removeEventListener('message', this.#onMessage)
     libp2p.services.pubsub.removeEventListener('subscription-change', this.#onSubscription)
     libp2p.services.pubsub.unsubscribe(TOPICS.identity)
+    libp2p.services.pubsub.topicValidators.delete(TOPICS.identity)
     await libp2p.unhandle(IDENTITY_PROTOCOL)
   }
 
@@ -366,16 +381,14 @@ export class Directory extends EventEmitter<DirectoryEvents> {
   }
 
   #announcementFrom (msg: Message): void {
-    if (!this.#started || msg.topic !== TOPICS.identity) return
-    if (msg.type !== 'signed') return
+    if (!this.#started || msg.topic !== TOPICS.identity || msg.type !== 'signed') return
     const from = msg.from
+    const cid = parseAnnouncement(msg)
+    if (cid === null) {
+      this.#c.logger.debug({ peer: from.toString() }, 'ignored a malformed identity announcement')
+      return
+    }
     void (async () => {
-      const value = dagCbor.decode<{ v?: unknown, id?: unknown }>(msg.data)
-      const cid = value?.v === 1 ? CID.asCID(value.id) : null
-      if (cid === null) {
-        this.#c.logger.debug({ peer: from.toString() }, 'ignored a malformed identity announcement')
-        return
-      }
       const known = await this.get(cid)
       if (known?.bound === true && known.identity.doc.peerId === from.toString()) return
       const signal = AbortSignal.timeout(this.#fetchTimeoutMs)
