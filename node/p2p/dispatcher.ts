@@ -20,12 +20,14 @@ import type { Logger } from 'pino'
 import { DeliverySession, MAX_BATCH, type Ack } from './delivery.ts'
 import type { Directory, DirectoryEntry } from './directory.ts'
 import { PeerUnreachableError } from './errors.ts'
-import { TRANSIENT_DROP_REASONS } from './inbound.ts'
+import { TRANSIENT_DROP_REASONS, type DropReason } from './inbound.ts'
 import type { Peer } from './libp2p.ts'
 import type { Outbox, OutboxItem } from './outbox.ts'
 
 /** Windows of envelopes sent ahead of their acknowledgements. */
 const IN_FLIGHT = 2
+const RATE_LIMITED: DropReason = 'rate-limited'
+const RATE_LIMITED_RETRY_MS = 1_000
 
 interface Settled { readonly items: readonly OutboxItem[], readonly acks?: readonly Ack[], readonly err?: Error }
 
@@ -196,7 +198,11 @@ export class Dispatcher extends EventEmitter<DispatcherEvents> {
   }
 
   #backoff (recipient: string, st: RecipientState, reason: string): void {
-    st.backoffMs = st.backoffMs === 0 ? this.#initialBackoffMs : Math.min(this.#maxBackoffMs, st.backoffMs * 2)
+    // A rate-limited sender is reachable and making progress: retry at a steady pace (its tokens
+    // refill meanwhile) instead of backing off exponentially, which would starve a long backlog.
+    st.backoffMs = reason.endsWith(RATE_LIMITED)
+      ? Math.min(this.#maxBackoffMs, RATE_LIMITED_RETRY_MS)
+      : st.backoffMs === 0 ? this.#initialBackoffMs : Math.min(this.#maxBackoffMs, st.backoffMs * 2)
     const delayMs = Math.round(st.backoffMs * (0.8 + 0.4 * Math.random()))
     this.#c.logger.debug({ recipient, delayMs, reason, pending: this.#c.outbox.count(recipient) }, 'delivery will be retried')
     this.emit('delivery:retry', { recipient, delayMs, reason })
