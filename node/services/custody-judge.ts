@@ -15,14 +15,16 @@
 // nothing is released twice.
 //
 // Errors that are not the sender's fault — key store or storage failures — are thrown, not
-// recorded: the effect that asked for the judgement stays in the outbox and is tried again.
+// recorded: the effect that asked for the judgement stays in the outbox and is tried again. So is
+// PrematureMessageError (a release before the address): the service judges it again when the
+// order moves.
 import type { CID } from 'multiformats/cid'
 import {
   checkCombined, combineSecretShares, equalBytes, hpkeOpen, secp256k1PublicKey, wipe, type KeyStore
 } from '../../crypto/index.ts'
 import {
   checkFact, CUSTODY_FACTS, CUSTODY_MESSAGES, decodeMessage, KeyMismatchError, NotAPartyError, OrderStateError, recordedEnvelope,
-  rejectedFact, releaseAad, RELEASE_INFO, type CustodyFact, type CustodyState, type ImportedShares, type ReleaseFact
+  rejectedFact, releaseAad, RELEASE_INFO, type CustodyFact, type DecodeOptions, type CustodyState, type ImportedShares, type ReleaseFact
 } from '../../protocol/custody/index.ts'
 import type { DecodedEnvelope } from '../../protocol/envelope.ts'
 import type { CustodyNode } from './custody-port.ts'
@@ -61,7 +63,7 @@ export class Judge {
   /** The fact this node records for `envelope` (addressed to it) with opened `body`. */
   async judge (envelope: DecodedEnvelope, body: unknown, options: { signal?: AbortSignal } = {}): Promise<CustodyFact> {
     try {
-      const decoded = decodeMessage(envelope, body)
+      const decoded = decodeMessage(envelope, body, this.#own(envelope))
       const fact = decoded.fact
       const self = this.#c.node.identity.cid
       if (fact.kind === CUSTODY_FACTS.order) this.#checkRoles(fact.beneficiary, fact.fiduciary, self)
@@ -76,6 +78,17 @@ export class Judge {
       const answer = err.name === 'AlreadyReleasedError' && envelope.header.thread !== null ? await this.#answerAgain(envelope.header.thread) : []
       return rejectedFact(envelope, err, answer)
     }
+  }
+
+  /** In an address, this node's own share needs no proof of possession (the rules check that it is its own). */
+  #own (envelope: DecodedEnvelope): DecodeOptions {
+    const thread = envelope.header.thread
+    if (envelope.header.type !== CUSTODY_MESSAGES.address || thread === null) return {}
+    const s = this.#c.state()
+    const b = s.beneficiary.orders[thread.toString()]?.share
+    if (b != null) return { own: { role: 'beneficiary', publicKey: b.publicKey } }
+    const f = s.fiduciary.orders[thread.toString()]?.share
+    return f == null ? {} : { own: { role: 'fiduciary', publicKey: f.publicKey } }
   }
 
   #checkRoles (beneficiary: CID, fiduciary: CID, self: CID): void {

@@ -41,6 +41,16 @@ import { InvalidRequestError, MachineMismatchError, RoleError, ServiceStoppedErr
 import { Batcher, Lanes } from './lanes.ts'
 import { pageOfOrders, type OrderPage } from './custody-pages.ts'
 
+/** A received envelope that came too early for its order; the effect waits for the order's next fact. */
+class Parked extends Error {
+  readonly order: string
+  constructor (order: string) {
+    super(`envelope parked until order ${order} moves`)
+    this.name = 'Parked'
+    this.order = order
+  }
+}
+
 export interface CustodyComponents {
   readonly node: CustodyNode
   /** The service starts and stops it. */
@@ -88,6 +98,10 @@ export class CustodyService extends EventEmitter<CustodyEvents> implements NodeS
   readonly #lanes = new Lanes()
   readonly #inflight = new Set<string>()
   readonly #timers = new Set<ReturnType<typeof setTimeout>>()
+  /** Received envelopes judged premature, per order id: judged again on the order's next fact. */
+  readonly #parked = new Map<string, KeyedEffect[]>()
+  /** Callbacks of `waitFor`, per order id. */
+  readonly #waiters = new Map<string, Set<() => void>>()
   readonly #done: Batcher
   #started = false
   readonly #onAppend = (evt: Event): void => { this.#appended((evt as CustomEvent<Appended>).detail) }
@@ -133,6 +147,7 @@ export class CustodyService extends EventEmitter<CustodyEvents> implements NodeS
     this.#c.node.log.removeEventListener('log:append', this.#onAppend)
     for (const t of this.#timers) clearTimeout(t)
     this.#timers.clear()
+    this.#parked.clear()
     await this.#lanes.idle()
     await this.#done.settled()
     await this.#c.keystore.stop()
@@ -213,20 +228,23 @@ export class CustodyService extends EventEmitter<CustodyEvents> implements NodeS
     const id = order.toString()
     const now = orderView(this.state, id)
     if (now !== undefined && until(now)) return now
+    options.signal?.throwIfAborted()
     return await new Promise<OrderView>((resolve, reject) => {
       const signal = options.signal
-      const cleanup = (): void => {
-        this.off('order:updated', onUpdate)
-        signal?.removeEventListener('abort', onAbort)
-      }
-      const onUpdate = (updated: string): void => {
-        if (updated !== id) return
+      const waiter = (): void => {
         const view = orderView(this.state, id)
         if (view !== undefined && until(view)) { cleanup(); resolve(view) }
       }
       const onAbort = (): void => { cleanup(); reject(signal?.reason) }
-      if (signal?.aborted === true) { onAbort(); return }
-      this.on('order:updated', onUpdate)
+      const cleanup = (): void => {
+        const set = this.#waiters.get(id)
+        set?.delete(waiter)
+        if (set?.size === 0) this.#waiters.delete(id)
+        signal?.removeEventListener('abort', onAbort)
+      }
+      let set = this.#waiters.get(id)
+      if (set === undefined) { set = new Set(); this.#waiters.set(id, set) }
+      set.add(waiter)
       signal?.addEventListener('abort', onAbort, { once: true })
     })
   }
@@ -252,7 +270,15 @@ export class CustodyService extends EventEmitter<CustodyEvents> implements NodeS
     for (const k of a.effects) this.#schedule(k)
     const fact = readFact(a.entry)
     if (fact === undefined) return
-    if (fact.order !== null) this.emit('order:updated', fact.order.toString(), fact)
+    if (fact.order === null) return
+    const id = fact.order.toString()
+    const parked = this.#parked.get(id)
+    if (parked !== undefined) {
+      this.#parked.delete(id)
+      for (const k of parked) this.#schedule(k)
+    }
+    for (const w of [...(this.#waiters.get(id) ?? [])]) w()
+    this.emit('order:updated', id, fact)
   }
 
   #schedule (k: KeyedEffect, attempt = 0): void {
@@ -265,6 +291,12 @@ export class CustodyService extends EventEmitter<CustodyEvents> implements NodeS
       () => { this.#done.add(k.key) },
       (err: unknown) => {
         if (!this.#started) return // still in the outbox: tried again at the next start
+        if (err instanceof Parked) {
+          const list = this.#parked.get(err.order) ?? []
+          list.push(k)
+          this.#parked.set(err.order, list)
+          return
+        }
         const delay = Math.min(30_000, this.#retryMs * 2 ** attempt)
         this.#c.logger.warn({ err, effect: effect.type, key: k.key, attempt, retryInMs: delay }, 'custody effect failed; will retry')
         const t = setTimeout(() => { this.#timers.delete(t); this.#schedule(k, attempt + 1) }, delay)
@@ -317,6 +349,7 @@ export class CustodyService extends EventEmitter<CustodyEvents> implements NodeS
         const opened = await this.#c.node.open(envelope)
         fact = await this.#judge.judge(envelope, opened.body)
       } catch (err) {
+        if ((err as Error).name === 'PrematureMessageError') throw new Parked(order)
         if (!isRefusal(err)) throw err
         fact = rejectedFact(envelope, err)
       }

@@ -7,13 +7,18 @@
 // redeemed (the fiduciary's share arrived, was imported into the key store, and b + f was checked
 // against the wallet key W before this fact was written; then the principal is told).
 //
+// A release can reach the beneficiary before the principal's address (they travel on different
+// paths); it is then premature (PrematureMessageError), not refused: the node judges it again
+// once the address is in.
+//
 // The released share itself never reaches the reducers: the node's custody service decrypts it,
 // checks f·G = F and (b + f)·G = W, imports f and w into the key store and records their handles.
 import type { CID } from 'multiformats/cid'
 import { apply, IGNORE, refuse, same, sameKey, short, type Decision, type RuleOptions } from './decision.ts'
 import { CUSTODY_EFFECTS, sendEffect } from './effects.ts'
 import {
-  DuplicateMessageError, KeyMismatchError, OrderStateError, TermsMismatchError, UnauthorizedSenderError, UnknownOrderError, WrongBeneficiaryError
+  DuplicateMessageError, KeyMismatchError, OrderStateError, PrematureMessageError, TermsMismatchError, UnauthorizedSenderError, UnknownOrderError,
+  WrongBeneficiaryError
 } from './errors.ts'
 import { keyBody, redeemedBody } from './messages.ts'
 import type { BeneficiaryOrder, BeneficiaryStatus } from './state.ts'
@@ -92,7 +97,7 @@ export function decideBeneficiary (o: BeneficiaryOrder | undefined, fact: Custod
       if (o === undefined) return unknown(fact, self)
       if (!same(fact.from, o.fiduciary)) return refuse(new UnauthorizedSenderError(`${short(fact.from)} is not the fiduciary of order ${short(fact.order)}`))
       if (!same(fact.beneficiary, self)) return refuse(new WrongBeneficiaryError(`the release of order ${short(fact.order)} is not addressed to its beneficiary`))
-      if (o.wallet === null || o.fiduciaryKey === null) return refuse(new OrderStateError(`order ${short(fact.order)} has no published wallet key to check the release against`))
+      if (o.wallet === null || o.fiduciaryKey === null) return refuse(new PrematureMessageError(`order ${short(fact.order)} has no published wallet key yet to check the release against`))
       if (!sameKey(o.fiduciaryKey, fact.publicKey)) return refuse(new KeyMismatchError(`the released share of order ${short(fact.order)} is not the fiduciary's published key`))
       if (o.imported !== null) return refuse(new DuplicateMessageError(`the share of order ${short(fact.order)} was already received`))
       if (fact.imported === null) {

@@ -77,6 +77,18 @@ export class OrderStateError extends CustodyError {
   }
 }
 
+/**
+ * The message needs a stage this node has not reached for the order yet, though it may: e.g. the
+ * fiduciary's release reaching the beneficiary before the principal's address (they travel on
+ * different paths). Not a refusal: the node keeps the message and judges it again when the order moves.
+ */
+export class PrematureMessageError extends OrderStateError {
+  constructor (message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'PrematureMessageError'
+  }
+}
+
 /** This order already recorded a message of this type; the repeat is ignored. */
 export class DuplicateMessageError extends CustodyError {
   constructor (message: string, options?: ErrorOptions) {

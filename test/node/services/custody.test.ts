@@ -8,6 +8,7 @@ import type { CID } from 'multiformats/cid'
 import { checkCombined, decodeWif, secp256k1PublicKey } from '../../../crypto/index.ts'
 import { CUSTODY_FACTS, readFact, type OrderView, type RejectedFact } from '../../../protocol/custody/index.ts'
 import { openExport, exportKeyPair } from '../../../node/services/custody-export.ts'
+import { createGater } from '../../../node/p2p/libp2p.ts'
 import { filesContaining, introduce, startCustodyNode, startNetwork, stopAll, type CustodyNode } from './custody-harness.ts'
 
 const published = (v: OrderView): boolean => v.wallet !== null && (v.statuses.fiduciary === undefined || v.statuses.fiduciary !== 'pending')
@@ -140,6 +141,37 @@ test('restart in the middle of the flow: a fiduciary down while the order is sen
     await Promise.all([B2.custody.waitFor(order, redeemed, { signal }), P.custody.waitFor(order, redeemed, { signal })])
     const w = await exported(B2, order)
     assert.equal(secp256k1PublicKey(w), P.custody.order(order)?.wallet?.walletKey)
+  } finally {
+    await stopAll(nodes)
+  }
+})
+
+test('a release that reaches the beneficiary before the principal\'s address is kept and redeemed once the address arrives', async () => {
+  let nodes: Array<CustodyNode | undefined> = []
+  try {
+    const started = await startNetwork(['p-early', 'b-early', 'f-early'])
+    nodes = started
+    const [P, B, F] = started as [CustodyNode, CustodyNode, CustodyNode]
+    const signal = AbortSignal.timeout(40_000)
+    const order = (await P.custody.createOrder({ beneficiary: B.node.identity.cid, fiduciary: F.node.identity.cid })).id
+    await B.custody.waitFor(order, (v) => v.statuses.beneficiary === 'committed', { signal })
+    await B.node.stop()
+    await P.custody.waitFor(order, published, { signal })
+    await P.custody.requestRelease(order)
+    await F.custody.waitFor(order, (v) => v.statuses.fiduciary === 'released', { signal })
+    // B comes back refusing P's connections: only F's release can reach it.
+    const gater = createGater()
+    gater.denied.add(P.node.libp2p.peerId.toString())
+    const B2 = await startCustodyNode(B.dir, {}, { gater })
+    nodes[1] = B2
+    await introduce(F.node, B2.node, signal)
+    await F.node.parts.dispatcher.drained(B2.node.identity.cid.toString(), { signal })
+    assert.is(B2.custody.order(order)?.statuses.beneficiary, 'committed', 'the release is in, the address is not')
+    assert.equal(await rejections(B2), [], 'the early release is not refused')
+    gater.denied.clear()
+    await introduce(P.node, B2.node, signal)
+    await Promise.all([B2.custody.waitFor(order, redeemed, { signal }), P.custody.waitFor(order, (v) => v.statuses.principal === 'redeemed', { signal })])
+    assert.equal(await rejections(B2), [])
   } finally {
     await stopAll(nodes)
   }

@@ -37,7 +37,7 @@ test('address: from the principal, same terms, built on this beneficiary\'s key;
 test('release: only from the order\'s fiduciary, of its published key, after the address; recorded with the imported handles', () => {
   refused(decideBeneficiary(published(), facts.release(ids.mallory), Be), 'UnauthorizedSenderError')
   refused(decideBeneficiary(published(), facts.release(ids.principal), Be), 'UnauthorizedSenderError')
-  refused(decideBeneficiary(committed(), facts.release(), Be), 'OrderStateError')
+  refused(decideBeneficiary(committed(), facts.release(), Be), 'PrematureMessageError')
   refused(decideBeneficiary(published(), facts.release(ids.fiduciary, { publicKey: B }), Be), 'KeyMismatchError')
   refused(decideBeneficiary(published(), facts.release(ids.fiduciary, { beneficiary: ids.mallory }), Be), 'WrongBeneficiaryError')
   refused(decideBeneficiary(undefined, facts.release(), Be), 'UnknownOrderError')

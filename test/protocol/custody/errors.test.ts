@@ -12,7 +12,7 @@ test('every custody error is a CustodyError and ProtocolError, named after its c
     assert.ok(e instanceof errors.CustodyError)
     assert.ok(e instanceof Error)
   }
-  assert.is(Object.keys(errors).length, 12)
+  assert.is(Object.keys(errors).length, 13)
 })
 
 test.run()

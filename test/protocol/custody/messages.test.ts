@@ -105,6 +105,16 @@ test('rogue key: B′ = T − F with a proof for T, a proof from another order o
   decodeMessage(e, keyBody({ publicKey: B, pop: new Uint8Array(64) }), { verify: false })
 })
 
+test('a party\'s own key in its own slot of an address needs no proof; any other slot or key still does', () => {
+  const e = envelope(CUSTODY_MESSAGES.address, ids.principal, [ids.beneficiary, ids.fiduciary])
+  const noBPop = { ...address, beneficiaryPop: new Uint8Array(64) }
+  decodeMessage(e, noBPop, { own: { role: 'beneficiary', publicKey: B } })
+  expectError(() => decodeMessage(e, noBPop), 'InvalidProofError')
+  expectError(() => decodeMessage(e, noBPop, { own: { role: 'fiduciary', publicKey: B } }), 'InvalidProofError')
+  expectError(() => decodeMessage(e, noBPop, { own: { role: 'beneficiary', publicKey: F } }), 'InvalidProofError')
+  expectError(() => decodeMessage(e, { ...address, fiduciaryPop: new Uint8Array(64) }, { own: { role: 'beneficiary', publicKey: B } }), 'InvalidProofError')
+})
+
 test('an address that is not B + F, or not W\'s addresses on the order\'s network, is refused', () => {
   const e = envelope(CUSTODY_MESSAGES.address, ids.principal, [ids.beneficiary, ids.fiduciary])
   expectError(() => decodeMessage(e, { ...address, walletKey: B }), 'KeyMismatchError')

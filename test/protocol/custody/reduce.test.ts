@@ -134,6 +134,27 @@ test('delivery order does not matter: keys arriving in either order give the sam
   }
 })
 
+test('a release that reaches the beneficiary before the address waits for it (premature, not refused) and is redeemed once it arrives', async () => {
+  const { world, parties } = await World.create('principal', 'beneficiary', 'fiduciary')
+  const [P, B, F] = parties as [Party, Party, Party]
+  world.hold = (d) => d.to === B && d.envelope.header.type === CUSTODY_MESSAGES.address
+  const order = createOrder(world, P, B, F)
+  world.run()
+  requestRelease(world, P, order)
+  world.run()
+  assert.is(F.state.fiduciary.orders[order.toString()]?.status, 'released')
+  assert.is(B.state.beneficiary.orders[order.toString()]?.status, 'committed')
+  assert.is(world.parked.length, 1, 'the release is kept')
+  assert.equal(rejections(B), [])
+  world.hold = () => false
+  world.network.push(...world.held.splice(0))
+  world.run()
+  assert.is(B.state.beneficiary.orders[order.toString()]?.status, 'redeemed')
+  assert.is(P.state.principal.orders[order.toString()]?.status, 'redeemed')
+  assert.equal(world.parked, [])
+  assert.equal(rejections(B), [])
+})
+
 test('rogue key: B′ = T − F without a valid proof of possession is refused, and no address is published', async () => {
   const { world, parties } = await World.create('principal', 'rogue-beneficiary', 'fiduciary', 'other')
   const [P, R, F, O] = parties as [Party, Party, Party, Party]

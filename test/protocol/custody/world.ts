@@ -139,6 +139,7 @@ export class World {
       }
     } catch (err) {
       const e = err as Error
+      if (e.name === 'PrematureMessageError') throw e // not a refusal: the service judges it again later
       const answer: CID[] = []
       if (e instanceof AlreadyReleasedError) {
         // Answer a repeat with the earlier release: queue the same envelopes again.
@@ -164,7 +165,13 @@ export class World {
       case ENVELOPE_OPEN: {
         const d = this.inFlight.get(effect.envelope.toString())
         if (d === undefined) throw new Error('open: unknown envelope')
-        if (!isRecorded(at.state, d)) this.receive(at, d)
+        if (isRecorded(at.state, d)) return
+        try {
+          this.receive(at, d)
+        } catch (err) {
+          if ((err as Error).name !== 'PrematureMessageError') throw err
+          this.parked.push({ at, keyed })
+        }
         return
       }
       case CUSTODY_EFFECTS.generateShare: {
@@ -192,6 +199,8 @@ export class World {
   }
 
   readonly inFlight = new Map<string, DecodedEnvelope>()
+  /** Envelopes judged premature, opened again once something else happened. */
+  readonly parked: Array<{ at: Party, keyed: KeyedEffect }> = []
 
   /** Delivers one envelope: the recipient appends `envelope.received` (its inbox asks to open it). */
   deliver (d: Delivery): void {
@@ -201,18 +210,24 @@ export class World {
     d.to.append('envelope.received', { link: d.envelope.cid })
   }
 
+  unpark (): void {
+    for (const { at, keyed } of this.parked.splice(0)) at.outbox.push(keyed)
+  }
+
   /** Runs effects and deliveries until nothing is left (or `steps` runs out). */
   run (steps = 10_000): void {
     for (let i = 0; i < steps; i++) {
       const p = this.parties.find((x) => x.outbox.length > 0)
       if (p !== undefined) {
+        const parked = this.parked.length
         this.execute(p, p.outbox.shift() as KeyedEffect)
+        if (this.parked.length === parked) this.unpark()
         continue
       }
       const d = this.network.shift()
       if (d === undefined) return
       if (this.hold(d)) this.held.push(d)
-      else this.deliver(d)
+      else { this.deliver(d); this.unpark() }
     }
     throw new Error('the world did not settle')
   }
