@@ -5,6 +5,7 @@ import { exists } from '../fs.ts'
 import { defaultHome, homePaths, initHome, loadHome } from '../home.ts'
 import { createLogger } from '../logger.ts'
 import { createNode } from '../node.ts'
+import { nodeServices } from '../services/compose.ts'
 
 export function register (program: Command): void {
   program.command('start')
@@ -19,7 +20,9 @@ export function register (program: Command): void {
       }
       const home = await loadHome(dir)
       const logger = createLogger({ level: home.config.log.level })
-      const node = createNode(home, { logger })
+      // The services (reducers, key store, custody, REST API) run on top of the node.
+      const { options: services } = nodeServices(home, logger)
+      const node = createNode(home, { logger, ...services })
       const stopped = new Promise<void>((resolve) => { node.once('node:stopped', resolve) })
       let signals = 0
       const onSignal = (signal: NodeJS.Signals): void => {

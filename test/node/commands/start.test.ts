@@ -10,7 +10,10 @@ import { homePaths, initHome } from '../../../node/home.ts'
 
 const RUNNER = fileURLToPath(new URL('./cli-runner.ts', import.meta.url))
 
-function run (args: string[], env: NodeJS.ProcessEnv = process.env): { done: Promise<{ code: number | null, out: string, err: string }>, waitFor: (text: string, signal: AbortSignal) => Promise<void>, kill: (s: NodeJS.Signals) => void } {
+// Ephemeral ports for the peer and the REST API, so tests never collide on the defaults.
+const EPHEMERAL = { MILAGRO_LISTEN: '/ip4/127.0.0.1/tcp/0', MILAGRO_API_PORT: '0' }
+
+function run (args: string[], env: NodeJS.ProcessEnv = { ...process.env, ...EPHEMERAL }): { done: Promise<{ code: number | null, out: string, err: string }>, waitFor: (text: string, signal: AbortSignal) => Promise<void>, kill: (s: NodeJS.Signals) => void } {
   const child = spawn(process.execPath, [RUNNER, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   let err = ''
@@ -37,7 +40,7 @@ test('start creates a missing home (MILAGRO_HOME), runs until SIGTERM, then stop
   const base = await mkdtemp(join(tmpdir(), 'milagro-start-'))
   const home = join(base, 'home')
   try {
-    const p = run(['start'], { ...process.env, MILAGRO_HOME: home })
+    const p = run(['start'], { ...process.env, ...EPHEMERAL, MILAGRO_HOME: home })
     const signal = AbortSignal.timeout(20_000)
     await p.waitFor('running', signal)
     const status = await adminRequest(homePaths(home).adminSocketPath, { cmd: 'status' }, { signal })
