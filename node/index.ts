@@ -1,2 +1,10 @@
-// Public surface of node/. Other folders import only this file.
-export {}
+// Public surface of node/. Simulations and tests import only this file.
+export * from './errors.ts'
+export { createNode, MilagroNode, type NodeOptions, type NodeEvents, type NodeService, type ReceivedEnvelope, type SendLinks } from './node.ts'
+export { createLogger, componentLogger, silentLogger, type Logger, type LogLevel } from './logger.ts'
+export { defaultHome, homePaths, initHome, loadHome, type HomePaths, type LoadedHome, type NodeKeys, type InitOptions } from './home.ts'
+export { parseConfig, readConfig, applyEnvOverrides, ENV_OVERRIDES, ROLES, SERVICES, type NodeConfig } from './config.ts'
+export { adminRequest, adminCall, type AdminCall } from './admin/client.ts'
+export { ADMIN_COMMANDS, type AdminCommand, type AdminRequest, type AdminResponse } from './admin/protocol.ts'
+export { nodeServices, type Services, type ServicesInit, type ServiceOptions } from './services/compose.ts'
+export { ApiClient, type ApiClientInit } from './api/client.ts'
