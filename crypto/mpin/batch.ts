@@ -65,6 +65,7 @@ function batchPasses (curve: MpinCurve, secret: PreparedServerSecret, group: rea
 }
 
 function check (curve: MpinCurve, secret: PreparedServerSecret, group: readonly Indexed[], results: BatchVerifyResult[]): void {
+  if (group.length === 0) return
   if (group.length === 1) {
     checkOneByOne(curve, secret, group, results)
     return

@@ -104,6 +104,9 @@ for (const name of curveNames) {
     const expected = ['ok', 'InvalidPointError', 'ok', 'InvalidKeyError', 'TypeError', 'ok']
     assert.equal(names(serverVerifyBatch(w.curve, w.ss, batch)), expected)
     assert.equal(individually(w, batch), expected)
+    // Nothing left to pair once every login is malformed.
+    assert.equal(names(serverVerifyBatch(w.curve, w.ss, [batch[1], batch[3]] as BatchVerifyInput[])), ['InvalidPointError', 'InvalidKeyError'])
+    assert.equal(names(serverVerifyBatch(w.curve, w.ss, [batch[4] as BatchVerifyInput])), ['TypeError'])
   })
 
   test(`${name}: prepared server secrets; a wrong one rejects everything, a foreign one is a TypeError`, async () => {
