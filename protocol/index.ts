@@ -8,7 +8,7 @@ export {
 } from './identity.ts'
 export {
   ENVELOPE_VERSION, MAX_ENVELOPE_BYTES, MAX_BODY_BYTES, MAX_RECIPIENTS, MAX_PREV_LINKS, ENVELOPE_SIGNATURE_CONTEXT, AEAD_IDS, DEFAULT_AEAD,
-  seal, decodeEnvelope, verifyEnvelope, openEnvelope,
+  seal, decodeEnvelope, verifyEnvelope, openEnvelope, envelopeSigningMessage,
   type EnvelopeHeader, type DecodedEnvelope, type OpenedEnvelope, type EnvelopeSender, type EnvelopeRecipientKey, type SealOptions
 } from './envelope.ts'
 export { LOG_KINDS, LOG_KIND_PATTERN, LOG_KIND_MAX, type IpldValue, type LogEntry } from './state/types.ts'

@@ -21,7 +21,7 @@ import { EventEmitter } from 'node:events'
 import type { PeerId } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
 import type { Logger } from 'pino'
-import { cidOf, decodeEnvelope, ENVELOPE_SIGNATURE_CONTEXT, signingMessage, verifyEnvelope, type DecodedEnvelope } from '../../protocol/index.ts'
+import { cidOf, decodeEnvelope, envelopeSigningMessage, verifyEnvelope, type DecodedEnvelope } from '../../protocol/index.ts'
 import type { DirectoryEntry } from './directory.ts'
 import { PeerRateLimiter, type RateLimit } from './rate-limit.ts'
 
@@ -229,7 +229,7 @@ export class Inbound extends EventEmitter<InboundEvents> {
       // The message verifyEnvelope checks: every field but `sig`, canonical, under the envelope context.
       const ok = await this.#verifyBatch(items.map(({ envelope: e, sender }) => ({
         publicKey: sender.identity.doc.signingKey,
-        message: signingMessage(ENVELOPE_SIGNATURE_CONTEXT, { ...e.header, keys: e.keys, ct: e.ct }),
+        message: envelopeSigningMessage(e),
         signature: e.sig
       })))
       items.forEach((item, k) => {
