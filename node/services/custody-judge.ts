@@ -24,7 +24,7 @@ import {
 } from '../../crypto/index.ts'
 import {
   checkFact, CUSTODY_FACTS, CUSTODY_MESSAGES, decodeMessage, KeyMismatchError, NotAPartyError, OrderStateError, recordedEnvelope,
-  rejectedFact, releaseAad, RELEASE_INFO, type CustodyFact, type DecodeOptions, type CustodyState, type ImportedShares, type ReleaseFact
+  rejectedFact, releaseAad, RELEASE_INFO, roleOrder, type CustodyFact, type DecodeOptions, type CustodyState, type ImportedShares, type ReleaseFact
 } from '../../protocol/custody/index.ts'
 import type { DecodedEnvelope } from '../../protocol/envelope.ts'
 import type { CustodyNode } from './custody-port.ts'
@@ -85,9 +85,9 @@ export class Judge {
     const thread = envelope.header.thread
     if (envelope.header.type !== CUSTODY_MESSAGES.address || thread === null) return {}
     const s = this.#c.state()
-    const b = s.beneficiary.orders[thread.toString()]?.share
+    const b = roleOrder(s, 'beneficiary', thread)?.share
     if (b != null) return { own: { role: 'beneficiary', publicKey: b.publicKey } }
-    const f = s.fiduciary.orders[thread.toString()]?.share
+    const f = roleOrder(s, 'fiduciary', thread)?.share
     return f == null ? {} : { own: { role: 'fiduciary', publicKey: f.publicKey } }
   }
 
@@ -99,7 +99,7 @@ export class Judge {
 
   async #importRelease (fact: ReleaseFact, sealed: { readonly enc: Uint8Array, readonly ct: Uint8Array }, options: { signal?: AbortSignal }): Promise<ImportedShares> {
     const { keystore, node } = this.#c
-    const o = this.#c.state().beneficiary.orders[fact.order.toString()]
+    const o = roleOrder(this.#c.state(), 'beneficiary', fact.order)
     if (o?.wallet == null || o.share === null) throw new OrderStateError('the order has no published wallet key or no own share')
     const walletKey = o.wallet.walletKey
     const own = o.share.handle

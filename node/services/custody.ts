@@ -24,7 +24,7 @@ import {
 import {
   checkReleaseRequest, CUSTODY_EFFECTS, CUSTODY_FACTS, CUSTODY_MESSAGES, decodeMessage, distinct, factEntry, isCustodyEffect,
   isCustodyMessageType, isRecorded, orderBody, orderView, ownShare, readFact, recordedEnvelope, rejectedFact, releaseAad,
-  releaseBody, RELEASE_INFO, releaseRequestBody, shareContext, OrderStateError, UnknownOrderError,
+  releaseBody, RELEASE_INFO, releaseRequestBody, roleOrder, shareContext, entriesOf, OrderStateError, UnknownOrderError,
   type CustodyEffect, type CustodyFact, type CustodyMessageType, type CustodyState, type OrderView
 } from '../../protocol/custody/index.ts'
 import type { DecodedEnvelope } from '../../protocol/envelope.ts'
@@ -179,7 +179,7 @@ export class CustodyService extends EventEmitter<CustodyEvents> implements NodeS
       const self = this.#c.node.identity.cid
       const refusal = checkReleaseRequest(this.state, order, self)
       if (refusal !== null && refusal.name !== 'DuplicateMessageError') throw refusal
-      const o = this.state.principal.orders[order.toString()]
+      const o = roleOrder(this.state, 'principal', order)
       if (refusal === null && o?.wallet != null) {
         const prev = distinct([o.envelopes[CUSTODY_MESSAGES.address]].filter((c): c is CID => c !== undefined))
         await this.#send(CUSTODY_MESSAGES.releaseRequest, [o.fiduciary], releaseRequestBody({ beneficiary: o.beneficiary, walletKey: o.wallet.walletKey }), { thread: order, prev }, options)
@@ -194,7 +194,7 @@ export class CustodyService extends EventEmitter<CustodyEvents> implements NodeS
    */
   async exportKey (order: CID, format: SecretKeyFormat, recipientKey: Uint8Array, options: Options = {}): Promise<ExportedKey> {
     this.#assertRunning()
-    const b = this.state.beneficiary.orders[order.toString()]
+    const b = roleOrder(this.state, 'beneficiary', order)
     if (b === undefined) {
       if (orderView(this.state, order) !== undefined) throw new RoleError(`this node is not the beneficiary of order ${order.toString()}`)
       throw new UnknownOrderError(`order ${order.toString()} is not known to this node`)
@@ -254,7 +254,7 @@ export class CustodyService extends EventEmitter<CustodyEvents> implements NodeS
     const out: Record<string, Record<string, number>> = {}
     for (const role of ['principal', 'fiduciary', 'beneficiary'] as const) {
       const counts: Record<string, number> = {}
-      for (const o of Object.values(this.state[role].orders)) counts[o.status] = (counts[o.status] ?? 0) + 1
+      for (const [, o] of entriesOf<{ readonly status: string }>(this.state[role].orders)) counts[o.status] = (counts[o.status] ?? 0) + 1
       out[role] = counts
     }
     return out

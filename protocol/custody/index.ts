@@ -18,7 +18,7 @@ export {
 export { factEntry, readFact, rejectedFact, isCustodyFactKind, type FactDraft } from './facts.ts'
 export {
   PRINCIPAL_STATUSES, FIDUCIARY_STATUSES, BENEFICIARY_STATUSES, PARTY_ROLES,
-  type OrderTerms, type PublicShare, type OwnShare, type Wallet, type Envelopes, type Orders,
+  type OrderTerms, type PublicShare, type OwnShare, type Wallet, type Envelopes,
   type PrincipalOrder, type PrincipalStatus, type FiduciaryOrder, type FiduciaryStatus, type BeneficiaryOrder, type BeneficiaryStatus,
   type PrincipalCustody, type FiduciaryCustody, type BeneficiaryCustody, type CustodyState, type PartyRole
 } from './state.ts'
@@ -26,6 +26,7 @@ export {
   CUSTODY_EFFECTS, isCustodyEffect, sendEffect, distinct,
   type CustodyEffect, type CustodyEffectType, type GenerateShareEffect, type SendEffect, type ReleaseShareEffect
 } from './effects.ts'
+export { emptyOrders, getOrder, setOrder, entriesOf, countOrders, type OrderMap } from './order-map.ts'
 export type { Decision, RuleOptions } from './decision.ts'
 export { decidePrincipal } from './principal.ts'
 export { decideFiduciary } from './fiduciary.ts'

@@ -5,6 +5,7 @@ import type { CID } from 'multiformats/cid'
 import type { CustodyRole } from '../../crypto/index.ts'
 import { short } from './decision.ts'
 import { OrderStateError, UnknownOrderError, type CustodyError } from './errors.ts'
+import { entriesOf, getOrder } from './order-map.ts'
 import { decidePrincipal } from './principal.ts'
 import type {
   BeneficiaryOrder, CustodyState, FiduciaryOrder, OrderTerms, OwnShare, PartyRole, PrincipalOrder, Wallet
@@ -18,7 +19,7 @@ export function roleOrder (state: CustodyState, role: 'fiduciary', id: CID | str
 export function roleOrder (state: CustodyState, role: 'beneficiary', id: CID | string): BeneficiaryOrder | undefined
 export function roleOrder (state: CustodyState, role: PartyRole, id: CID | string): AnyOrder | undefined
 export function roleOrder (state: CustodyState, role: PartyRole, id: CID | string): AnyOrder | undefined {
-  return state[role].orders[id.toString()]
+  return getOrder<AnyOrder>(state[role].orders, id.toString())
 }
 
 /** The envelope of `message` that `role` recorded for `order`, if any (sent or received). */
@@ -31,7 +32,7 @@ export function isRecorded (state: CustodyState, envelope: { readonly cid: CID, 
   const order = (envelope.header.thread ?? envelope.cid).toString()
   const type = envelope.header.type as CustodyMessageType
   for (const role of ['principal', 'fiduciary', 'beneficiary'] as const) {
-    const e = state[role].orders[order]?.envelopes[type]
+    const e = roleOrder(state, role, order)?.envelopes[type]
     if (e !== undefined && e.equals(envelope.cid)) return true
   }
   return false
@@ -48,7 +49,7 @@ export function ownShare (state: CustodyState, order: CID | string, role: Custod
  * with the request it would send.
  */
 export function checkReleaseRequest (state: CustodyState, order: CID, self: CID): CustodyError | null {
-  const o = state.principal.orders[order.toString()]
+  const o = roleOrder(state, 'principal', order)
   if (o === undefined) return new UnknownOrderError(`order ${short(order)} is not an order of this principal`)
   if (o.wallet === null) return new OrderStateError(`order ${short(order)} has no published address yet`)
   const d = decidePrincipal(o, {
@@ -77,9 +78,9 @@ export interface OrderView {
 /** One view of `order` across the roles this node plays in it; undefined if it plays none. */
 export function orderView (state: CustodyState, order: CID | string): OrderView | undefined {
   const id = order.toString()
-  const p = state.principal.orders[id]
-  const f = state.fiduciary.orders[id]
-  const b = state.beneficiary.orders[id]
+  const p = roleOrder(state, 'principal', id)
+  const f = roleOrder(state, 'fiduciary', id)
+  const b = roleOrder(state, 'beneficiary', id)
   const first = p ?? b ?? f
   if (first === undefined) return undefined
   const roles: PartyRole[] = []
@@ -111,7 +112,7 @@ export function orderView (state: CustodyState, order: CID | string): OrderView 
 export function orderIds (state: CustodyState): string[] {
   const created = new Map<string, number>()
   for (const role of ['principal', 'fiduciary', 'beneficiary'] as const) {
-    for (const [id, o] of Object.entries(state[role].orders)) if (!created.has(id)) created.set(id, o.created)
+    for (const [id, o] of entriesOf<AnyOrder>(state[role].orders)) if (!created.has(id)) created.set(id, o.created)
   }
   return [...created.entries()].sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map(([id]) => id)
 }

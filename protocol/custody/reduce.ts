@@ -22,34 +22,35 @@ import { NotAPartyError, UnknownOrderError, type CustodyError } from './errors.t
 import { readFact } from './facts.ts'
 import { decideFiduciary } from './fiduciary.ts'
 import { decidePrincipal } from './principal.ts'
-import type { BeneficiaryCustody, CustodyState, FiduciaryCustody, Orders, PrincipalCustody } from './state.ts'
+import { getOrder, setOrder, type OrderMap } from './order-map.ts'
+import type { BeneficiaryCustody, BeneficiaryOrder, CustodyState, FiduciaryCustody, FiduciaryOrder, PrincipalCustody, PrincipalOrder } from './state.ts'
 import { CUSTODY_FACTS, type CustodyFact } from './types.ts'
 
 type Rules<O> = (order: O | undefined, fact: CustodyFact, self: CID, options?: RuleOptions) => Decision<O>
 
-function reduceSlice<O, S extends { readonly orders: Orders<O> }> (rules: Rules<O>): (state: S, entry: LogEntry) => ReducerResult<S, CustodyEffect> {
+function reduceSlice<O, S extends { readonly orders: OrderMap<O> }> (rules: Rules<O>): (state: S, entry: LogEntry) => ReducerResult<S, CustodyEffect> {
   return (state, entry) => {
     const fact = readFact(entry)
     if (fact === undefined || fact.kind === CUSTODY_FACTS.rejected) return { state, effects: [] }
     const id = fact.order.toString()
-    const d = rules(state.orders[id], fact, entry.author)
+    const d = rules(getOrder(state.orders, id), fact, entry.author)
     if (d.outcome !== 'apply') return { state, effects: [] }
-    return { state: { ...state, orders: { ...state.orders, [id]: d.order } }, effects: d.effects }
+    return { state: { ...state, orders: setOrder(state.orders, id, d.order) }, effects: d.effects }
   }
 }
 
-export const reducePrincipalCustody = reduceSlice<PrincipalCustody['orders'][string], PrincipalCustody>(decidePrincipal)
-export const reduceFiduciaryCustody = reduceSlice<FiduciaryCustody['orders'][string], FiduciaryCustody>(decideFiduciary)
-export const reduceBeneficiaryCustody = reduceSlice<BeneficiaryCustody['orders'][string], BeneficiaryCustody>(decideBeneficiary)
+export const reducePrincipalCustody = reduceSlice<PrincipalOrder, PrincipalCustody>(decidePrincipal)
+export const reduceFiduciaryCustody = reduceSlice<FiduciaryOrder, FiduciaryCustody>(decideFiduciary)
+export const reduceBeneficiaryCustody = reduceSlice<BeneficiaryOrder, BeneficiaryCustody>(decideBeneficiary)
 
 /** Every role's decision on a candidate fact, principal first. */
 export function decideAll (state: CustodyState, fact: CustodyFact, self: CID, options: RuleOptions = {}): ReadonlyArray<Decision<unknown>> {
   if (fact.kind === CUSTODY_FACTS.rejected) return []
   const id = fact.order.toString()
   return [
-    decidePrincipal(state.principal.orders[id], fact, self),
-    decideFiduciary(state.fiduciary.orders[id], fact, self),
-    decideBeneficiary(state.beneficiary.orders[id], fact, self, options)
+    decidePrincipal(getOrder(state.principal.orders, id), fact, self),
+    decideFiduciary(getOrder(state.fiduciary.orders, id), fact, self),
+    decideBeneficiary(getOrder(state.beneficiary.orders, id), fact, self, options)
   ]
 }
 

@@ -3,11 +3,12 @@
 // never a secret (own shares are key-store handles with their public parts).
 //
 // Orders are keyed by the order id's string form (the CID of the principal's `custody/order`
-// envelope). `envelopes` keeps, per message type, the first envelope of that type the role
+// envelope), in an OrderMap (order-map.ts: bucketed, so that an update does not copy every order). `envelopes` keeps, per message type, the first envelope of that type the role
 // accepted for the order, sent or received: the links an auditor follows, and what makes the
 // node's effect executors idempotent (a message already recorded is not sent again).
 import type { CID } from 'multiformats/cid'
 import type { BitcoinNetwork } from '../../crypto/index.ts'
+import type { OrderMap } from './order-map.ts'
 import type { CustodyMessageType, ImportedShares, WalletAddressSet } from './types.ts'
 
 /** The three parties and the network, fixed by the order envelope. */
@@ -75,13 +76,9 @@ export interface BeneficiaryOrder extends OrderCommon {
   readonly imported: ImportedShares | null
 }
 
-export interface Orders<O> {
-  readonly [order: string]: O
-}
-
-export interface PrincipalCustody { readonly orders: Orders<PrincipalOrder> }
-export interface FiduciaryCustody { readonly orders: Orders<FiduciaryOrder> }
-export interface BeneficiaryCustody { readonly orders: Orders<BeneficiaryOrder> }
+export interface PrincipalCustody { readonly orders: OrderMap<PrincipalOrder> }
+export interface FiduciaryCustody { readonly orders: OrderMap<FiduciaryOrder> }
+export interface BeneficiaryCustody { readonly orders: OrderMap<BeneficiaryOrder> }
 
 /** The three role slices, as they sit in the node state. */
 export interface CustodyState {

@@ -3,14 +3,16 @@
 // that nodes ignore checkpoints written by the previous code and replay from genesis.
 //   1  skeleton counters
 //   2  custody orders per role (protocol/custody/), inbox with `envelope.open` effects
+//   3  custody orders in bucketed maps (protocol/custody/order-map.ts)
 import { beneficiary, beneficiaryInitial } from './beneficiary.ts'
 import type { Effect, StateMachine } from './effects.ts'
 import { fiduciary, fiduciaryInitial } from './fiduciary.ts'
 import { combineReducers, createMachine, type CombinedState } from './fold.ts'
 import { inbox, inboxInitial } from './inbox.ts'
+import { orderIds } from '../custody/queries.ts'
 import { principal, principalInitial } from './principal.ts'
 
-export const NODE_STATE_VERSION = 2
+export const NODE_STATE_VERSION = 3
 
 const reducers = { inbox, principal, fiduciary, beneficiary }
 
@@ -24,6 +26,5 @@ export function nodeMachine (): StateMachine<NodeState, Effect> {
 
 /** Figures for `milagro audit`'s summary. */
 export function summarize (state: NodeState): { readonly orders: number } {
-  const ids = new Set([...Object.keys(state.principal.orders), ...Object.keys(state.fiduciary.orders), ...Object.keys(state.beneficiary.orders)])
-  return { orders: ids.size }
+  return { orders: orderIds(state).length }
 }

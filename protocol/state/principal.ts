@@ -3,10 +3,11 @@
 // in protocol/custody/principal.ts. Pure: no clock, no I/O.
 import { reducePrincipalCustody } from '../custody/reduce.ts'
 import type { PrincipalCustody } from '../custody/state.ts'
+import { emptyOrders } from '../custody/order-map.ts'
 import type { Effect, Reducer } from './effects.ts'
 
 export type PrincipalState = PrincipalCustody
 
-export const principalInitial: PrincipalState = { orders: {} }
+export const principalInitial: PrincipalState = { orders: emptyOrders() }
 
 export const principal: Reducer<PrincipalState, Effect> = reducePrincipalCustody

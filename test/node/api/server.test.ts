@@ -17,6 +17,7 @@ import { readApiToken } from '../../../node/api/token.ts'
 import { CreateOrderBody, ExportBody } from '../../../node/api/schemas.ts'
 import { exportKeyPair, openExport } from '../../../node/services/custody-export.ts'
 import { startNetwork, stopAll, type CustodyNode } from '../services/custody-harness.ts'
+import { roleOrder } from '../../../protocol/custody/index.ts'
 
 const REGTEST = { bech32: 'bcrt', pubKeyHash: 0x6f, scriptHash: 0xc4, wif: 0xef }
 
@@ -153,7 +154,7 @@ test('the whole flow over HTTP; the exported key, loaded into @scure/btc-signer 
     }
   }
   // The fiduciary's share is in no API response of any node.
-  const share = Fn.custody.state.fiduciary.orders[created.id]?.share
+  const share = roleOrder(Fn.custody.state, 'fiduciary', created.id)?.share
   assert.ok(share != null)
   const f = await Fn.services.keystore?.use(share.handle, (s) => Uint8Array.from(s)) as Uint8Array
   const forms = [toHex(f), Buffer.from(f).toString('base64'), Buffer.from(f).toString('base64url')]

@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert'
 import { rejects } from 'node:assert/strict'
 import type { CID } from 'multiformats/cid'
 import { checkCombined, decodeWif, secp256k1PublicKey } from '../../../crypto/index.ts'
-import { CUSTODY_FACTS, readFact, type OrderView, type RejectedFact } from '../../../protocol/custody/index.ts'
+import { CUSTODY_FACTS, readFact, type OrderView, type RejectedFact, roleOrder } from '../../../protocol/custody/index.ts'
 import { openExport, exportKeyPair } from '../../../node/services/custody-export.ts'
 import { createGater } from '../../../node/p2p/libp2p.ts'
 import { filesContaining, introduce, startCustodyNode, startNetwork, stopAll, type CustodyNode } from './custody-harness.ts'
@@ -98,7 +98,7 @@ test('the fiduciary\'s share never appears in clear in any file of the three hom
     await P.custody.waitFor(order, published, { signal })
     await P.custody.requestRelease(order)
     await Promise.all([P.custody.waitFor(order, redeemed, { signal }), B.custody.waitFor(order, redeemed, { signal })])
-    const share = F.custody.state.fiduciary.orders[order.toString()]?.share
+    const share = roleOrder(F.custody.state, 'fiduciary', order.toString())?.share
     const keystore = F.services.keystore
     assert.ok(share != null && keystore !== undefined)
     const f = await keystore.use(share.handle, (s) => Uint8Array.from(s))

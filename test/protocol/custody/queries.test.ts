@@ -1,6 +1,6 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { checkReleaseRequest, isRecorded, orderIds, orderView, ownShare, recordedEnvelope } from '../../../protocol/custody/index.ts'
+import { checkReleaseRequest, isRecorded, orderIds, orderView, ownShare, recordedEnvelope, roleOrder } from '../../../protocol/custody/index.ts'
 import { createOrder, requestRelease, World, type Party } from './world.ts'
 
 test('orderView merges the roles a node plays; recordedEnvelope / isRecorded / ownShare answer from the slices', async () => {
@@ -13,9 +13,9 @@ test('orderView merges the roles a node plays; recordedEnvelope / isRecorded / o
   assert.equal(p.roles, ['principal'])
   assert.equal(p.statuses, { principal: 'published' })
   assert.ok(p.id.equals(order))
-  assert.equal(p.wallet, P.state.principal.orders[order.toString()]?.wallet)
-  assert.equal(p.beneficiaryKey, B.state.beneficiary.orders[order.toString()]?.share?.publicKey)
-  assert.equal(p.fiduciaryKey, F.state.fiduciary.orders[order.toString()]?.share?.publicKey)
+  assert.equal(p.wallet, roleOrder(P.state, 'principal', order.toString())?.wallet)
+  assert.equal(p.beneficiaryKey, roleOrder(B.state, 'beneficiary', order.toString())?.share?.publicKey)
+  assert.equal(p.fiduciaryKey, roleOrder(F.state, 'fiduciary', order.toString())?.share?.publicKey)
   assert.is(orderView(P.state, B.id), undefined)
   const f = orderView(F.state, order)
   assert.equal([f?.roles, f?.statuses], [['fiduciary'], { fiduciary: 'committed' }])

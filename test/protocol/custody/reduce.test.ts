@@ -9,7 +9,7 @@ import {
   checkCombined, combinePublicKeys, createProofOfPossession, generateSecp256k1SecretKey, secp256k1PublicKey, walletAddresses
 } from '../../../crypto/index.ts'
 import { decodeEnvelope } from '../../../protocol/envelope.ts'
-import { CUSTODY_FACTS, CUSTODY_MESSAGES, keyBody, readFact, shareContext, type RejectedFact } from '../../../protocol/custody/index.ts'
+import { CUSTODY_FACTS, CUSTODY_MESSAGES, keyBody, readFact, shareContext, type RejectedFact, roleOrder, entriesOf, getOrder } from '../../../protocol/custody/index.ts'
 import { fold } from '../../../protocol/state/fold.ts'
 import { createOrder, requestRelease, World, type Party } from './world.ts'
 
@@ -28,9 +28,9 @@ async function published (): Promise<{ world: World, P: Party, B: Party, F: Part
 test('three parties: the order is published with W = B + F and the same addresses at every party', async () => {
   const { P, B, F, order } = await published()
   const id = order.toString()
-  const p = P.state.principal.orders[id]
-  const b = B.state.beneficiary.orders[id]
-  const f = F.state.fiduciary.orders[id]
+  const p = roleOrder(P.state, 'principal', id)
+  const b = roleOrder(B.state, 'beneficiary', id)
+  const f = roleOrder(F.state, 'fiduciary', id)
   assert.ok(p !== undefined && b !== undefined && f !== undefined)
   assert.is(p.status, 'published')
   assert.is(b.status, 'published')
@@ -43,9 +43,9 @@ test('three parties: the order is published with W = B + F and the same addresse
   assert.equal(f.wallet, p.wallet)
   assert.ok(p.wallet.p2wpkh.startsWith('tb1q'))
   // Each node plays only its role in the order.
-  assert.equal(Object.keys(P.state.fiduciary.orders), [])
-  assert.equal(Object.keys(B.state.principal.orders), [])
-  assert.equal(Object.keys(F.state.beneficiary.orders), [])
+  assert.equal([...entriesOf(P.state.fiduciary.orders)].map(([id]) => id), [])
+  assert.equal([...entriesOf(B.state.principal.orders)].map(([id]) => id), [])
+  assert.equal([...entriesOf(F.state.beneficiary.orders)].map(([id]) => id), [])
   // Shares are handles and public parts: no fact holds a 32-byte secret of the key store.
   for (const party of [P, B, F]) {
     const bytes = dagCbor.encode(party.entries.map((e) => e.body ?? null))
@@ -58,16 +58,16 @@ test('release: the fiduciary releases to the beneficiary alone, who redeems w = 
   const request = requestRelease(world, P, order)
   world.run()
   const id = order.toString()
-  assert.is(P.state.principal.orders[id]?.status, 'redeemed')
-  assert.is(F.state.fiduciary.orders[id]?.status, 'released')
-  const b = B.state.beneficiary.orders[id]
+  assert.is(roleOrder(P.state, 'principal', id)?.status, 'redeemed')
+  assert.is(roleOrder(F.state, 'fiduciary', id)?.status, 'released')
+  const b = roleOrder(B.state, 'beneficiary', id)
   assert.is(b?.status, 'redeemed')
   assert.ok(b?.imported != null && b.wallet !== null)
   const w = B.secrets.get(b.imported.wallet) as Uint8Array
   checkCombined(w, b.wallet.walletKey)
-  assert.equal(secp256k1PublicKey(B.secrets.get(b.imported.share) as Uint8Array), F.state.fiduciary.orders[id]?.share?.publicKey)
+  assert.equal(secp256k1PublicKey(B.secrets.get(b.imported.share) as Uint8Array), roleOrder(F.state, 'fiduciary', id)?.share?.publicKey)
   // The release envelope went to the beneficiary alone and answers the request.
-  const releaseCid = F.state.fiduciary.orders[id]?.envelopes[CUSTODY_MESSAGES.release] as CID
+  const releaseCid = roleOrder(F.state, 'fiduciary', id)?.envelopes[CUSTODY_MESSAGES.release] as CID
   const release = F.sent.get(releaseCid.toString())
   assert.ok(release !== undefined)
   assert.equal(release.header.recipients.map(String), [B.id.toString()])
@@ -92,15 +92,15 @@ test('one party playing every role runs the same flow to redeemed', async () => 
   const order = createOrder(world, A, A, A, 'regtest')
   world.run()
   const id = order.toString()
-  assert.is(A.state.principal.orders[id]?.status, 'published')
-  assert.is(A.state.beneficiary.orders[id]?.status, 'published')
-  assert.is(A.state.fiduciary.orders[id]?.status, 'committed')
-  assert.ok(A.state.principal.orders[id]?.wallet?.p2wpkh.startsWith('bcrt1q') === true)
+  assert.is(roleOrder(A.state, 'principal', id)?.status, 'published')
+  assert.is(roleOrder(A.state, 'beneficiary', id)?.status, 'published')
+  assert.is(roleOrder(A.state, 'fiduciary', id)?.status, 'committed')
+  assert.ok(roleOrder(A.state, 'principal', id)?.wallet?.p2wpkh.startsWith('bcrt1q') === true)
   requestRelease(world, A, order)
   world.run()
-  assert.is(A.state.principal.orders[id]?.status, 'redeemed')
-  assert.is(A.state.fiduciary.orders[id]?.status, 'released')
-  const b = A.state.beneficiary.orders[id]
+  assert.is(roleOrder(A.state, 'principal', id)?.status, 'redeemed')
+  assert.is(roleOrder(A.state, 'fiduciary', id)?.status, 'released')
+  const b = roleOrder(A.state, 'beneficiary', id)
   assert.ok(b?.imported != null && b.wallet !== null)
   checkCombined(A.secrets.get(b.imported.wallet) as Uint8Array, b.wallet.walletKey)
   assert.equal(rejections(A), [])
@@ -126,11 +126,11 @@ test('delivery order does not matter: keys arriving in either order give the sam
     world.hold = (d) => d.to === P && d.envelope.header.sender.equals(holdFrom.id)
     const order = createOrder(world, P, B, F)
     world.run()
-    assert.is(P.state.principal.orders[order.toString()]?.status, 'pending')
+    assert.is(roleOrder(P.state, 'principal', order.toString())?.status, 'pending')
     world.hold = () => false
     world.network.push(...world.held.splice(0))
     world.run()
-    assert.is(P.state.principal.orders[order.toString()]?.status, 'published')
+    assert.is(roleOrder(P.state, 'principal', order.toString())?.status, 'published')
   }
 })
 
@@ -142,15 +142,15 @@ test('a release that reaches the beneficiary before the address waits for it (pr
   world.run()
   requestRelease(world, P, order)
   world.run()
-  assert.is(F.state.fiduciary.orders[order.toString()]?.status, 'released')
-  assert.is(B.state.beneficiary.orders[order.toString()]?.status, 'committed')
+  assert.is(roleOrder(F.state, 'fiduciary', order.toString())?.status, 'released')
+  assert.is(roleOrder(B.state, 'beneficiary', order.toString())?.status, 'committed')
   assert.is(world.parked.length, 1, 'the release is kept')
   assert.equal(rejections(B), [])
   world.hold = () => false
   world.network.push(...world.held.splice(0))
   world.run()
-  assert.is(B.state.beneficiary.orders[order.toString()]?.status, 'redeemed')
-  assert.is(P.state.principal.orders[order.toString()]?.status, 'redeemed')
+  assert.is(roleOrder(B.state, 'beneficiary', order.toString())?.status, 'redeemed')
+  assert.is(roleOrder(P.state, 'principal', order.toString())?.status, 'redeemed')
   assert.equal(world.parked, [])
   assert.equal(rejections(B), [])
 })
@@ -164,7 +164,7 @@ test('rogue key: B′ = T − F without a valid proof of possession is refused, 
   world.run()
   world.hold = () => false
   assert.is(world.held.length, 1, 'the honest key is held back')
-  const Fkey = P.state.principal.orders[order.toString()]?.fiduciaryKey?.publicKey as Uint8Array
+  const Fkey = roleOrder(P.state, 'principal', order.toString())?.fiduciaryKey?.publicKey as Uint8Array
   // R wants W = T for a key T it alone controls: B′ = T − F.
   const t = generateSecp256k1SecretKey()
   const T = secp256k1PublicKey(t)
@@ -188,14 +188,14 @@ test('rogue key: B′ = T − F without a valid proof of possession is refused, 
   assert.equal(refused.map((r) => r.error), ['InvalidProofError', 'InvalidProofError', 'InvalidProofError'])
   assert.ok(refused.every((r) => r.order?.equals(order) === true && r.from.equals(R.id)))
   assert.ok(P.state.principal === before.principal, 'the principal slice is the same object')
-  assert.is(P.state.principal.orders[order.toString()]?.wallet, null)
+  assert.is(roleOrder(P.state, 'principal', order.toString())?.wallet, null)
   assert.equal(P.outbox, [], 'no address is sent')
 })
 
 test('rogue principal: a substituted fiduciary key is caught — the fiduciary refuses the address, the beneficiary refuses the release', async () => {
   const { world, P, B, F, order } = await published()
   const id = order.toString()
-  const o = P.state.principal.orders[id]
+  const o = roleOrder(P.state, 'principal', id)
   assert.ok(o?.beneficiaryKey != null && o.fiduciaryKey !== null)
   // P publishes, to a fresh pair of parties of a second order, a fiduciary key it controls, proven for the fiduciary's CID.
   const second = createOrder(world, P, B, F)
@@ -203,7 +203,7 @@ test('rogue principal: a substituted fiduciary key is caught — the fiduciary r
   world.run()
   world.hold = () => false
   assert.is(world.held.splice(0).length, 2, 'the honest address is held back from both parties')
-  const p2 = P.state.principal.orders[second.toString()]
+  const p2 = roleOrder(P.state, 'principal', second.toString())
   const bKey = p2?.beneficiaryKey
   assert.ok(bKey != null)
   const fake = generateSecp256k1SecretKey()
@@ -223,13 +223,13 @@ test('rogue principal: a substituted fiduciary key is caught — the fiduciary r
   }, { thread: second })
   world.run()
   assert.equal(rejections(F).map((r) => r.error), ['KeyMismatchError'], 'the fiduciary sees its key is not in the address')
-  assert.is(B.state.beneficiary.orders[second.toString()]?.status, 'published', 'the beneficiary cannot tell yet')
+  assert.is(roleOrder(B.state, 'beneficiary', second.toString())?.status, 'published', 'the beneficiary cannot tell yet')
   requestRelease(world, P, second)
   world.run()
   // F still releases (the request is authorized) — to B alone; B finds f·G ≠ the published key and imports nothing.
   assert.equal(rejections(B).map((r) => r.error), ['KeyMismatchError'])
-  assert.is(B.state.beneficiary.orders[second.toString()]?.imported, null)
-  assert.is(B.state.beneficiary.orders[second.toString()]?.status, 'published')
+  assert.is(roleOrder(B.state, 'beneficiary', second.toString())?.imported, null)
+  assert.is(roleOrder(B.state, 'beneficiary', second.toString())?.status, 'published')
 })
 
 test('release refusals at the fiduciary: stranger, other beneficiary, unknown order, uncommitted order — typed, state unchanged, nothing released', async () => {
@@ -240,13 +240,13 @@ test('release refusals at the fiduciary: stranger, other beneficiary, unknown or
   // The principal asks for a release to someone else.
   requestRelease(world, P, order, { beneficiary: M.id })
   // A request for an order the fiduciary does not know.
-  world.send(P, CUSTODY_MESSAGES.releaseRequest, [F.id], { v: 1, beneficiary: B.id, walletKey: P.state.principal.orders[order.toString()]?.wallet?.walletKey as Uint8Array }, { thread: M.id, prev: [] })
+  world.send(P, CUSTODY_MESSAGES.releaseRequest, [F.id], { v: 1, beneficiary: B.id, walletKey: roleOrder(P.state, 'principal', order.toString())?.wallet?.walletKey as Uint8Array }, { thread: M.id, prev: [] })
   world.run()
   assert.equal(rejections(F).map((r) => r.error), ['UnauthorizedSenderError', 'WrongBeneficiaryError', 'UnknownOrderError'])
   assert.ok(F.state.fiduciary === fiduciaryBefore, 'the fiduciary slice is the same object')
   assert.equal(F.facts(CUSTODY_FACTS.release), [])
-  assert.is(F.state.fiduciary.orders[order.toString()]?.status, 'committed')
-  assert.is(B.state.beneficiary.orders[order.toString()]?.imported, null)
+  assert.is(roleOrder(F.state, 'fiduciary', order.toString())?.status, 'committed')
+  assert.is(roleOrder(B.state, 'beneficiary', order.toString())?.imported, null)
 })
 
 test('an order the fiduciary has not committed to (share not yet generated) is not released', async () => {
@@ -286,11 +286,11 @@ test('replays: the same request envelope is deduplicated; a new request after th
   // A second, distinct request by the principal: refused as already released, answered again.
   const fBefore = F.state.fiduciary
   const bBefore = B.state.beneficiary
-  world.send(P, CUSTODY_MESSAGES.releaseRequest, [F.id], { v: 1, beneficiary: B.id, walletKey: P.state.principal.orders[order.toString()]?.wallet?.walletKey as Uint8Array }, { thread: order, prev: [request.cid] })
+  world.send(P, CUSTODY_MESSAGES.releaseRequest, [F.id], { v: 1, beneficiary: B.id, walletKey: roleOrder(P.state, 'principal', order.toString())?.wallet?.walletKey as Uint8Array }, { thread: order, prev: [request.cid] })
   world.run()
   const [again] = rejections(F)
   assert.is(again?.error, 'AlreadyReleasedError')
-  const fo = fBefore.orders[order.toString()]
+  const fo = getOrder(fBefore.orders, order.toString())
   assert.equal(again?.answer.map(String), [fo?.envelopes[CUSTODY_MESSAGES.release], fo?.envelopes[CUSTODY_MESSAGES.released]].map(String))
   assert.ok(F.state.fiduciary === fBefore, 'the fiduciary slice is the same object')
   assert.ok(B.state.beneficiary === bBefore, 'the re-sent release is a duplicate at the beneficiary')

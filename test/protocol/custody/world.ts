@@ -13,8 +13,7 @@ import { openEnvelope, seal, type DecodedEnvelope } from '../../../protocol/enve
 import {
   AlreadyReleasedError, CUSTODY_EFFECTS, CUSTODY_FACTS, CUSTODY_MESSAGES, KeyMismatchError, checkFact, decodeMessage, factEntry, isRecorded,
   ownShare, recordedEnvelope, releaseAad, releaseBody, RELEASE_INFO, rejectedFact, shareContext,
-  type CustodyEffect, type CustodyFact, type CustodyMessageType, type PartyRole
-} from '../../../protocol/custody/index.ts'
+  type CustodyEffect, type CustodyFact, type CustodyMessageType, type PartyRole, roleOrder } from '../../../protocol/custody/index.ts'
 import type { KeyedEffect } from '../../../protocol/state/effects.ts'
 import { ENVELOPE_OPEN } from '../../../protocol/state/inbox.ts'
 import { nodeMachine, type NodeState } from '../../../protocol/state/machine.ts'
@@ -124,7 +123,7 @@ export class World {
       if (refusal !== null) throw refusal
       fact = decoded.fact
       if (fact.kind === CUSTODY_FACTS.release && decoded.sealed !== undefined) {
-        const b = at.state.beneficiary.orders[fact.order.toString()]
+        const b = roleOrder(at.state, 'beneficiary', fact.order.toString())
         const own = ownShare(at.state, fact.order, 'beneficiary')
         if (b?.wallet == null || own === null) throw new Error('unreachable: checkFact passed')
         const f = hpkeOpen({ aead: 'aes-256-gcm' }, at.node.encryptionSecretKey, decoded.sealed.enc, RELEASE_INFO, releaseAad(fact.order, at.id, fact.publicKey), decoded.sealed.ct)
@@ -242,7 +241,7 @@ export function createOrder (world: World, principal: Party, beneficiary: Party,
 
 /** The principal's release request, as the node's service sends it (API call). */
 export function requestRelease (world: World, principal: Party, order: CID, overrides: { beneficiary?: CID, from?: Party, to?: Party } = {}): DecodedEnvelope {
-  const o = principal.state.principal.orders[order.toString()]
+  const o = roleOrder(principal.state, 'principal', order.toString())
   if (o?.wallet == null) throw new Error('order not published')
   const from = overrides.from ?? principal
   return world.send(from, CUSTODY_MESSAGES.releaseRequest, [(overrides.to ?? world.party(o.fiduciary)).id], {

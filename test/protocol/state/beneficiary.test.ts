@@ -3,11 +3,12 @@ import * as assert from 'uvu/assert'
 import { beneficiary, beneficiaryInitial } from '../../../protocol/state/beneficiary.ts'
 import { chain, deepFreeze } from './entries.ts'
 import { factLogEntry, ids, orderFact } from './facts.ts'
+import { getOrder } from '../../../protocol/custody/index.ts'
 
 test('beneficiary: an order naming this node as beneficiary is recorded and asks for a fresh share', () => {
   const fact = orderFact()
   const r = beneficiary(deepFreeze(beneficiaryInitial), factLogEntry(fact, ids.beneficiary))
-  const o = r.state.orders[fact.order.toString()]
+  const o = getOrder(r.state.orders, fact.order.toString())
   assert.is(o?.status, 'pending')
   assert.equal([o?.share, o?.wallet, o?.imported], [null, null, null])
   assert.equal(r.effects, [{ type: 'custody.generate-share', order: fact.order, role: 'beneficiary' }])
