@@ -19,3 +19,5 @@ export {
 } from './hpke.ts'
 export * from './keystore/index.ts'
 export * from './custody/index.ts'
+export * from './mpin/index.ts'
+export * from './pool/index.ts'
