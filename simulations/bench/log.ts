@@ -5,8 +5,7 @@
 // OrbitDB: its `Log` with an Identities/KeyStore on disk, entries through IPFSBlockStorage on a
 // Helia (not started: no networking) over a LevelBlockstore, heads and index in its LevelStorage,
 // each behind its usual LRU cache — the storage OrbitDB's own Database sets up, minus pinning
-// (pin: false, which only makes OrbitDB faster). OrbitDB 3 was written for Helia 5, whose
-// `blockstore.get` returned bytes; Helia 7's returns a stream, so a three-line adapter collects it.
+// (pin: false, which only makes OrbitDB faster). OrbitDB 4 runs on Helia 7 as it is.
 //
 // What each side verifies when it loads a log: ours, everything (audit: hashes, chain, clocks,
 // every signature, state rebuilt and compared with checkpoints). OrbitDB's Log.iterator verifies
@@ -26,7 +25,6 @@ import { join } from 'node:path'
 import { LevelBlockstore } from 'blockstore-level'
 import { LevelDatastore } from 'datastore-level'
 import { createHeliaLight } from 'helia'
-import type { CID } from 'multiformats/cid'
 import { CryptoPool } from '../../crypto/pool/index.ts'
 import { nodeMachine } from '../../protocol/state/machine.ts'
 import { audit } from '../../storage/audit.ts'
@@ -38,7 +36,7 @@ import type { Report } from '../bench.ts'
 
 export const figures = ['log.']
 
-const PEER = 'OrbitDB 3.0.2 oplog'
+const PEER = 'OrbitDB 4.0.0 oplog'
 const WINDOW = 256
 const PAYLOAD = 'x'.repeat(200)
 
@@ -122,16 +120,7 @@ async function openOrbit (dir: string): Promise<Orbit> {
   await blockstore.open()
   await datastore.open()
   const helia = createHeliaLight({ blockstore, datastore })
-  const ipfs = {
-    blockstore: {
-      put: async (cid: CID, bytes: Uint8Array, options?: { signal?: AbortSignal }) => await helia.blockstore.put(cid, bytes, options),
-      get: async (cid: CID, options?: { signal?: AbortSignal }) => {
-        const parts: Uint8Array[] = []
-        for await (const part of helia.blockstore.get(cid, options)) parts.push(part)
-        return Buffer.concat(parts)
-      }
-    }
-  }
+  const ipfs = helia
   const { ComposedStorage, Entry, Identities, IPFSBlockStorage, KeyStore, LevelStorage, Log, LRUStorage } = await orbitdb()
   const keystore = await KeyStore({ path: join(dir, 'keystore') })
   const identities = await Identities({ keystore })

@@ -1,13 +1,8 @@
-// The peer figure for catch-up sync: OrbitDB (@orbitdb/core 3.0.2) replicating an events database
+// The peer figure for catch-up sync: OrbitDB (@orbitdb/core 4) replicating an events database
 // of `n` entries to a fresh peer, on the same stack as ours (libp2p 3 over loopback TCP with Noise
 // and Yamux, @libp2p/gossipsub, Helia 7 with bitswap over LevelDB block and data stores on disk).
 //
-// OrbitDB 3 was written for libp2p 2 and Helia 5, so two thin adapters bridge the API changes,
-// without changing what OrbitDB does on the wire or on disk:
-//   - libp2p 3 hands a stream handler `(stream, connection)` and its streams are message streams;
-//     OrbitDB expects `({ stream, connection })` and it-pipe duplexes (`source`/`sink`):
-//     `messageStreamToDuplex` from @libp2p/utils converts.
-//   - Helia 7's `blockstore.get` yields chunks; OrbitDB expects the bytes: collected.
+// OrbitDB 4 is built for libp2p 3 and Helia 7: it runs on our Helia as it is, no adapter.
 // Writer: appends `n` entries (~200-byte payloads) with no peer connected. Reader: a new OrbitDB
 // on a new Helia connects and opens the database by address; timed from `open` until its log
 // holds all `n` entries — OrbitDB's sync exchanges heads, then walks the log back block by block
@@ -16,11 +11,8 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import type { Connection, PeerId, Stream } from '@libp2p/interface'
-import { messageStreamToDuplex } from '@libp2p/utils'
 import { LevelBlockstore } from 'blockstore-level'
 import { LevelDatastore } from 'datastore-level'
-import type { CID } from 'multiformats/cid'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { gossipsub } from '@libp2p/gossipsub'
@@ -30,7 +22,7 @@ import { createLibp2p } from 'libp2p'
 import { createPeerHelia, type PeerHelia } from '../../node/p2p/helia.ts'
 import type { Peer } from '../../node/p2p/libp2p.ts'
 
-export const ORBITDB_PEER = 'OrbitDB 3.0.2 (bitswap)'
+export const ORBITDB_PEER = 'OrbitDB 4.0.0 (bitswap)'
 
 interface OrbitDb {
   open: (address: string, options?: Record<string, unknown>) => Promise<OrbitDatabase>
@@ -46,33 +38,6 @@ interface OrbitDatabase {
 interface OrbitModule { createOrbitDB: (o: { ipfs: unknown, directory: string }) => Promise<OrbitDb> }
 
 interface Side { dir: string, libp2p: Peer, helia: PeerHelia, blockstore: LevelBlockstore, datastore: LevelDatastore, orbit: OrbitDb }
-
-/** The `ipfs` object OrbitDB 3 expects, over our libp2p 3 peer and Helia 7. */
-function ipfsFor (libp2p: Peer, helia: PeerHelia): unknown {
-  return {
-    libp2p: {
-      peerId: libp2p.peerId,
-      services: libp2p.services,
-      addEventListener: libp2p.addEventListener.bind(libp2p),
-      removeEventListener: libp2p.removeEventListener.bind(libp2p),
-      unhandle: libp2p.unhandle.bind(libp2p),
-      handle: async (protocol: string, handler: (args: { stream: unknown, connection: Connection }) => Promise<void>) => {
-        await libp2p.handle(protocol, async (stream: Stream, connection: Connection) => { await handler({ stream: messageStreamToDuplex(stream), connection }) })
-      },
-      dialProtocol: async (peer: PeerId, protocol: string, options?: { signal?: AbortSignal }) => messageStreamToDuplex(await libp2p.dialProtocol(peer, protocol, options))
-    },
-    blockstore: {
-      put: async (cid: CID, bytes: Uint8Array, options?: { signal?: AbortSignal }) => await helia.blockstore.put(cid, bytes, options),
-      get: async (cid: CID, options?: { signal?: AbortSignal }) => {
-        const parts: Uint8Array[] = []
-        for await (const part of helia.blockstore.get(cid, options)) parts.push(part)
-        return parts.length === 1 ? parts[0] : Uint8Array.from(parts.flatMap((p) => [...p]))
-      },
-      has: async (cid: CID) => await helia.blockstore.has(cid)
-    },
-    pins: helia.pins
-  }
-}
 
 async function side (name: string, orbitdb: OrbitModule): Promise<Side> {
   const dir = await mkdtemp(join(tmpdir(), `orbitdb-${name}-`))
@@ -92,7 +57,7 @@ async function side (name: string, orbitdb: OrbitModule): Promise<Side> {
   const helia = createPeerHelia({ libp2p, blockstore, datastore })
   await libp2p.start()
   await helia.start()
-  const orbit = await orbitdb.createOrbitDB({ ipfs: ipfsFor(libp2p, helia), directory: join(dir, 'orbitdb') })
+  const orbit = await orbitdb.createOrbitDB({ ipfs: helia, directory: join(dir, 'orbitdb') })
   return { dir, libp2p, helia, blockstore, datastore, orbit }
 }
 
