@@ -19,10 +19,10 @@
 import { EventEmitter } from 'node:events'
 import type { CID } from 'multiformats/cid'
 import {
-  checkCombined, createProofOfPossession, exportSecretKey, wipe, type BitcoinNetwork, type KeyStore, type SecretKeyFormat
+  checkCombined, createProofOfPossession, exportSecretKey, wipe, type BitcoinNetwork, type CustodyRole, type KeyStore, type SecretKeyFormat
 } from '../../crypto/index.ts'
 import {
-  checkReleaseRequest, CUSTODY_EFFECTS, CUSTODY_FACTS, CUSTODY_MESSAGES, decodeMessage, distinct, factEntry, isCustodyEffect,
+  applyFact, checkReleaseRequest, CUSTODY_EFFECTS, CUSTODY_FACTS, CUSTODY_MESSAGES, decodeMessage, distinct, factEntry, isCustodyEffect,
   isCustodyMessageType, isRecorded, orderBody, orderView, ownShare, readFact, recordedEnvelope, rejectedFact, releaseAad,
   releaseBody, RELEASE_INFO, releaseRequestBody, roleOrder, shareContext, entriesOf, OrderStateError, UnknownOrderError,
   type CustodyEffect, type CustodyFact, type CustodyMessageType, type CustodyState, type OrderView
@@ -114,9 +114,12 @@ export class CustodyService extends EventEmitter<CustodyEvents> implements NodeS
     this.#roles = new Set(init.roles ?? ['principal', 'fiduciary', 'beneficiary'])
     this.#retryMs = init.retryMs ?? 500
     this.#judge = new Judge({ node: components.node, keystore: components.keystore, state: () => this.state }, { roles: this.#roles })
+    // Marking done is bookkeeping, not truth: an effect run again finds its work recorded and does
+    // nothing. So done marks wait a little for company (one fsynced write for many effects).
     this.#done = new Batcher(
       async (keys) => { await this.#c.node.log.markDone(keys) },
-      (err) => { this.#c.logger.warn({ err }, 'could not mark custody effects done (they run again, idempotently, at the next start)') }
+      (err) => { this.#c.logger.warn({ err }, 'could not mark custody effects done (they run again, idempotently, at the next start)') },
+      { delayMs: 25 }
     )
   }
 
@@ -311,29 +314,10 @@ export class CustodyService extends EventEmitter<CustodyEvents> implements NodeS
   }
 
   async #execute (e: CustodyEffect): Promise<void> {
-    const { node, keystore } = this.#c
-    const self = node.identity.cid
-    switch (e.type) {
-      case CUSTODY_EFFECTS.generateShare: {
-        if (ownShare(this.state, e.order, e.role) !== null) return
-        // A crash between generate and append leaves an unused record in the key store, never a reused share.
-        const stored = await keystore.generate('secp256k1')
-        const pop = await keystore.use(stored.handle, (secret) => createProofOfPossession(secret, shareContext(e.order, e.role, self)))
-        await node.log.append(factEntry({ kind: CUSTODY_FACTS.share, order: e.order, role: e.role, handle: stored.handle, publicKey: stored.publicPart, pop }))
-        return
-      }
-      case CUSTODY_EFFECTS.send: {
-        if (recordedEnvelope(this.state, e.role, e.order, e.message) !== undefined) return
-        await this.#send(e.message, e.to, e.body, { thread: e.order, prev: e.prev })
-        return
-      }
-      case CUSTODY_EFFECTS.releaseShare: {
-        if (recordedEnvelope(this.state, 'fiduciary', e.order, CUSTODY_MESSAGES.release) !== undefined) return
-        const beneficiary = await node.resolve(e.beneficiary)
-        const sealed = await keystore.release(e.handle, beneficiary.doc.encryptionKey, RELEASE_INFO, { aad: releaseAad(e.order, e.beneficiary, e.publicKey) })
-        await this.#send(CUSTODY_MESSAGES.release, [e.beneficiary], releaseBody({ publicKey: e.publicKey, enc: sealed.enc, ct: sealed.ciphertext }), { thread: e.order, prev: e.prev })
-      }
-    }
+    // Usually already done: effects are looked ahead and executed with the fact that asks for
+    // them (#commit); then the state shows the work recorded and the executor has nothing to do.
+    const next = await this.#prepare(e, this.state)
+    if (next !== undefined) await this.#commit(next.facts, next.envelope)
   }
 
   /** Judges a received envelope (the inbox's `envelope.open`), once. */
@@ -356,15 +340,83 @@ export class CustodyService extends EventEmitter<CustodyEvents> implements NodeS
       if (fact.kind === CUSTODY_FACTS.rejected) {
         this.#c.logger.warn({ envelope: cid.toString(), type: envelope.header.type, from: envelope.header.sender.toString(), error: fact.error, reason: fact.message }, 'custody message refused')
       }
-      await this.#c.node.log.append(factEntry(fact))
+      await this.#commit([fact])
     })
   }
 
   /**
-   * Seals `body` as a `type` message of the order to `to`, and appends `envelope.sent` with the
-   * fact it establishes in one group commit. Addressed to this node too: judged as received.
+   * Appends `facts` (after `envelope.sent` of `sent`, when given) together with what they lead to,
+   * in one go. The pure rules (applyFact, the reducers' own) say which effects each fact will ask
+   * for; those this node can do right away — generate a share, seal a message to other nodes,
+   * seal a released share — are done now, and their envelopes and facts are appended in the same
+   * group commit. A message's path through a node then costs one commit instead of one per step.
+   * The effects the reducers emit when the facts are applied find the work recorded and do nothing;
+   * whatever is not looked ahead (a message to this node itself) runs as an ordinary effect.
    */
-  async #send (type: CustodyMessageType, to: readonly CID[], body: IpldValue, links: SealLinks, options: Options = {}): Promise<DecodedEnvelope> {
+  async #commit (facts: readonly CustodyFact[], sent?: DecodedEnvelope): Promise<void> {
+    const { node } = this.#c
+    const self = node.identity.cid
+    const plan: Array<{ readonly fact: CustodyFact } | { readonly envelope: DecodedEnvelope }> = []
+    if (sent !== undefined) plan.push({ envelope: sent })
+    const queue = [...facts]
+    let state = this.state
+    for (let fact = queue.shift(); fact !== undefined; fact = queue.shift()) {
+      plan.push({ fact })
+      const r = applyFact(state, fact, self)
+      state = r.state
+      for (const e of r.effects) {
+        const next = await this.#prepare(e, state, { ahead: true })
+        if (next === undefined) continue
+        if (next.envelope !== undefined) plan.push({ envelope: next.envelope })
+        queue.push(...next.facts)
+      }
+    }
+    // Issued in one synchronous pass: the log takes them in this order, in one group commit.
+    await Promise.all(plan.map(async (item) => {
+      if ('envelope' in item) await node.recordSent(item.envelope)
+      else await node.log.append(factEntry(item.fact))
+    }))
+  }
+
+  /**
+   * The work an effect asks for, done against `state`: the facts that record it (and the envelope
+   * to append before them), or undefined when `state` shows it done. With `ahead`, a message to
+   * this node itself is left to the effect (its judgement needs the state with the facts applied).
+   */
+  async #prepare (e: CustodyEffect, state: CustodyState, options: { ahead?: boolean } = {}): Promise<{ facts: CustodyFact[], envelope?: DecodedEnvelope } | undefined> {
+    const { node, keystore } = this.#c
+    const self = node.identity.cid
+    switch (e.type) {
+      case CUSTODY_EFFECTS.generateShare:
+        if (ownShare(state, e.order, e.role) !== null) return undefined
+        return { facts: [await this.#newShare(e.order, e.role)] }
+      case CUSTODY_EFFECTS.send:
+        if (recordedEnvelope(state, e.role, e.order, e.message) !== undefined) return undefined
+        if (options.ahead === true && e.to.some((c) => c.equals(self))) return undefined
+        return await this.#message(e.message, e.to, e.body, { thread: e.order, prev: e.prev })
+      case CUSTODY_EFFECTS.releaseShare: {
+        if (recordedEnvelope(state, 'fiduciary', e.order, CUSTODY_MESSAGES.release) !== undefined) return undefined
+        if (options.ahead === true && e.beneficiary.equals(self)) return undefined
+        const beneficiary = await node.resolve(e.beneficiary)
+        const sealed = await keystore.release(e.handle, beneficiary.doc.encryptionKey, RELEASE_INFO, { aad: releaseAad(e.order, e.beneficiary, e.publicKey) })
+        return await this.#message(CUSTODY_MESSAGES.release, [e.beneficiary], releaseBody({ publicKey: e.publicKey, enc: sealed.enc, ct: sealed.ciphertext }), { thread: e.order, prev: e.prev })
+      }
+    }
+  }
+
+  /**
+   * A fresh share of `role` for `order` in the key store, with its proof of possession. A crash
+   * before its fact is appended leaves an unused record in the key store, never a reused share.
+   */
+  async #newShare (order: CID, role: CustodyRole): Promise<CustodyFact> {
+    const { keystore, node } = this.#c
+    const stored = await keystore.generate('secp256k1')
+    const pop = await keystore.use(stored.handle, (secret) => createProofOfPossession(secret, shareContext(order, role, node.identity.cid)))
+    return { kind: CUSTODY_FACTS.share, order, role, handle: stored.handle, publicKey: stored.publicPart, pop }
+  }
+
+  /** Seals `body` as a `type` message of the order to `to`, with the fact it establishes here (judged as received when addressed to this node too). */
+  async #message (type: CustodyMessageType, to: readonly CID[], body: IpldValue, links: SealLinks, options: Options = {}): Promise<{ facts: CustodyFact[], envelope: DecodedEnvelope }> {
     const { node } = this.#c
     const recipients = await Promise.all(distinct(to).map(async (c) => await node.resolve(c, options)))
     const envelope = node.seal(recipients, type, body, links)
@@ -372,7 +424,13 @@ export class CustodyService extends EventEmitter<CustodyEvents> implements NodeS
     const fact = to.some((c) => c.equals(self))
       ? await this.#judge.judge(envelope, body, options)
       : decodeMessage(envelope, body, { verify: false }).fact
-    await Promise.all([node.recordSent(envelope), node.log.append(factEntry(fact))])
-    return envelope
+    return { facts: [fact], envelope }
+  }
+
+  /** Sends a message (API operations): sealed, appended with its fact and what follows, delivered. */
+  async #send (type: CustodyMessageType, to: readonly CID[], body: IpldValue, links: SealLinks, options: Options = {}): Promise<DecodedEnvelope> {
+    const m = await this.#message(type, to, body, links, options)
+    await this.#commit(m.facts, m.envelope)
+    return m.envelope
   }
 }

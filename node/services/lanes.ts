@@ -20,16 +20,21 @@ export class Lanes {
   }
 }
 
-/** Collects keys and hands them to `flush` in batches: at most one call in flight, the rest coalesced. */
+/**
+ * Collects keys and hands them to `flush` in batches, at most one call in flight, the rest
+ * coalesced; a batch waits `delayMs` for company (default: the next turn of the event loop).
+ */
 export class Batcher {
   readonly #flush: (keys: readonly string[]) => Promise<void>
   readonly #onError: (err: unknown) => void
+  readonly #delayMs: number
   #keys: string[] = []
   #running: Promise<void> | undefined
 
-  constructor (flush: (keys: readonly string[]) => Promise<void>, onError: (err: unknown) => void) {
+  constructor (flush: (keys: readonly string[]) => Promise<void>, onError: (err: unknown) => void, options: { delayMs?: number } = {}) {
     this.#flush = flush
     this.#onError = onError
+    this.#delayMs = options.delayMs ?? 0
   }
 
   add (key: string): void {
@@ -44,7 +49,7 @@ export class Batcher {
 
   async #drain (): Promise<void> {
     try {
-      await new Promise<void>((resolve) => setImmediate(resolve))
+      await new Promise<void>((resolve) => { if (this.#delayMs > 0) setTimeout(resolve, this.#delayMs); else setImmediate(resolve) })
       while (this.#keys.length > 0) {
         const keys = this.#keys
         this.#keys = []

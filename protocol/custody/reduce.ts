@@ -43,6 +43,26 @@ export const reducePrincipalCustody = reduceSlice<PrincipalOrder, PrincipalCusto
 export const reduceFiduciaryCustody = reduceSlice<FiduciaryOrder, FiduciaryCustody>(decideFiduciary)
 export const reduceBeneficiaryCustody = reduceSlice<BeneficiaryOrder, BeneficiaryCustody>(decideBeneficiary)
 
+/**
+ * The three role slices after `fact`, and the effects the reducers ask for — exactly what the
+ * node machine computes for an entry recording `fact` authored by `self` (same rules, same
+ * order: principal, fiduciary, beneficiary). For the service, which looks ahead at what a fact
+ * will lead to before appending it.
+ */
+export function applyFact (state: CustodyState, fact: CustodyFact, self: CID): { readonly state: CustodyState, readonly effects: readonly CustodyEffect[] } {
+  if (fact.kind === CUSTODY_FACTS.rejected) return { state, effects: [] }
+  const id = fact.order.toString()
+  let next = state
+  const effects: CustodyEffect[] = []
+  const p = decidePrincipal(getOrder(state.principal.orders, id), fact, self)
+  if (p.outcome === 'apply') { next = { ...next, principal: { ...next.principal, orders: setOrder(next.principal.orders, id, p.order) } }; effects.push(...p.effects) }
+  const f = decideFiduciary(getOrder(state.fiduciary.orders, id), fact, self)
+  if (f.outcome === 'apply') { next = { ...next, fiduciary: { ...next.fiduciary, orders: setOrder(next.fiduciary.orders, id, f.order) } }; effects.push(...f.effects) }
+  const b = decideBeneficiary(getOrder(state.beneficiary.orders, id), fact, self)
+  if (b.outcome === 'apply') { next = { ...next, beneficiary: { ...next.beneficiary, orders: setOrder(next.beneficiary.orders, id, b.order) } }; effects.push(...b.effects) }
+  return { state: next, effects }
+}
+
 /** Every role's decision on a candidate fact, principal first. */
 export function decideAll (state: CustodyState, fact: CustodyFact, self: CID, options: RuleOptions = {}): ReadonlyArray<Decision<unknown>> {
   if (fact.kind === CUSTODY_FACTS.rejected) return []

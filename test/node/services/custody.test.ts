@@ -153,19 +153,24 @@ test('a release that reaches the beneficiary before the principal\'s address is 
     nodes = started
     const [P, B, F] = started as [CustodyNode, CustodyNode, CustodyNode]
     const signal = AbortSignal.timeout(40_000)
+    // F is down, so the address cannot be published while B is up; then B goes down and F comes back.
+    await F.node.stop()
     const order = (await P.custody.createOrder({ beneficiary: B.node.identity.cid, fiduciary: F.node.identity.cid })).id
     await B.custody.waitFor(order, (v) => v.statuses.beneficiary === 'committed', { signal })
     await B.node.stop()
+    const F2 = await startCustodyNode(F.dir)
+    nodes[2] = F2
+    await introduce(P.node, F2.node, signal)
     await P.custody.waitFor(order, published, { signal })
     await P.custody.requestRelease(order)
-    await F.custody.waitFor(order, (v) => v.statuses.fiduciary === 'released', { signal })
+    await F2.custody.waitFor(order, (v) => v.statuses.fiduciary === 'released', { signal })
     // B comes back refusing P's connections: only F's release can reach it.
     const gater = createGater()
     gater.denied.add(P.node.libp2p.peerId.toString())
     const B2 = await startCustodyNode(B.dir, {}, { gater })
     nodes[1] = B2
-    await introduce(F.node, B2.node, signal)
-    await F.node.parts.dispatcher.drained(B2.node.identity.cid.toString(), { signal })
+    await introduce(F2.node, B2.node, signal)
+    await F2.node.parts.dispatcher.drained(B2.node.identity.cid.toString(), { signal })
     assert.is(B2.custody.order(order)?.statuses.beneficiary, 'committed', 'the release is in, the address is not')
     assert.equal(await rejections(B2), [], 'the early release is not refused')
     gater.denied.clear()

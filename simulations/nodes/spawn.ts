@@ -1,0 +1,81 @@
+// Drives custody-child.ts processes: spawn on a home, read its JSON lines, wait for a message,
+// stop it cleanly or kill it.
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+
+const CHILD = fileURLToPath(new URL('./custody-child.ts', import.meta.url))
+
+export interface Ready {
+  readonly identity: string
+  readonly peerId: string
+  readonly addr: string
+  readonly api: string
+}
+
+export class CustodyChild {
+  readonly process: ChildProcessWithoutNullStreams
+  readonly home: string
+  readonly identities = new Set<string>()
+  readonly #messages: Array<Record<string, unknown>> = []
+  readonly #waiters = new Set<() => void>()
+  #stderr = ''
+  readonly #exited: Promise<void>
+
+  constructor (home: string, args: readonly string[] = []) {
+    this.home = home
+    this.process = spawn(process.execPath, [CHILD, '--home', home, ...args], { stdio: ['pipe', 'pipe', 'pipe'] })
+    this.process.stderr.on('data', (d: Buffer) => { this.#stderr += d.toString() })
+    this.#exited = new Promise((resolve) => { this.process.once('exit', () => { resolve(); for (const w of this.#waiters) w() }) })
+    createInterface({ input: this.process.stdout }).on('line', (line) => {
+      let msg: Record<string, unknown>
+      try {
+        msg = JSON.parse(line) as Record<string, unknown>
+      } catch {
+        return
+      }
+      if (typeof msg.identity === 'string') this.identities.add(msg.identity)
+      this.#messages.push(msg)
+      for (const w of this.#waiters) w()
+    })
+  }
+
+  /** Resolves with the first message that has `key` (bounded by `signal`). */
+  async next<T> (key: string, signal: AbortSignal): Promise<T> {
+    return await this.#until(() => {
+      const i = this.#messages.findIndex((m) => key in m)
+      return i === -1 ? undefined : (this.#messages.splice(i, 1)[0] as Record<string, unknown>)[key] as T
+    }, `'${key}'`, signal)
+  }
+
+  /** Resolves once the child's directory knows every identity in `cids`. */
+  async knows (cids: readonly string[], signal: AbortSignal): Promise<void> {
+    await this.#until(() => cids.every((c) => this.identities.has(c)) ? true : undefined, `identities ${cids.join(', ')}`, signal)
+  }
+
+  async #until<T> (found: () => T | undefined, what: string, signal: AbortSignal): Promise<T> {
+    return await new Promise<T>((resolve, reject) => {
+      const check = (): void => {
+        const v = found()
+        if (v !== undefined) { cleanup(); resolve(v); return }
+        if (this.process.exitCode !== null || this.process.signalCode !== null) { cleanup(); reject(new Error(`child exited before ${what}: ${this.#stderr}`)) }
+      }
+      const onAbort = (): void => { cleanup(); reject(new Error(`timed out waiting for ${what}; stderr: ${this.#stderr}`)) }
+      const cleanup = (): void => { this.#waiters.delete(check); signal.removeEventListener('abort', onAbort) }
+      this.#waiters.add(check)
+      signal.addEventListener('abort', onAbort, { once: true })
+      check()
+    })
+  }
+
+  async stop (signal = AbortSignal.timeout(20_000)): Promise<void> {
+    if (this.process.exitCode !== null || this.process.signalCode !== null) return
+    this.process.stdin.write('stop\n')
+    await Promise.race([this.#exited, new Promise((_resolve, reject) => { signal.addEventListener('abort', () => { reject(new Error('child did not stop')) }, { once: true }) })]).catch(async () => { await this.kill('SIGKILL') })
+  }
+
+  async kill (sig: NodeJS.Signals): Promise<void> {
+    if (this.process.exitCode === null && this.process.signalCode === null) this.process.kill(sig)
+    await this.#exited
+  }
+}
