@@ -9,7 +9,7 @@ import {
   checkCombined, combinePublicKeys, createProofOfPossession, generateSecp256k1SecretKey, secp256k1PublicKey, walletAddresses
 } from '../../../crypto/index.ts'
 import { decodeEnvelope } from '../../../protocol/envelope.ts'
-import { CUSTODY_FACTS, CUSTODY_MESSAGES, keyBody, readFact, shareContext, type RejectedFact, roleOrder, entriesOf, getOrder } from '../../../protocol/custody/index.ts'
+import { applyFact, CUSTODY_FACTS, CUSTODY_MESSAGES, keyBody, readFact, shareContext, type CustodyState, type RejectedFact, roleOrder, entriesOf, getOrder } from '../../../protocol/custody/index.ts'
 import { fold } from '../../../protocol/state/fold.ts'
 import { createOrder, requestRelease, World, type Party } from './world.ts'
 
@@ -115,6 +115,29 @@ test('replay from genesis gives the same state and the same effect keys (pure re
     const replayed = fold(party.machine, party.entries)
     assert.equal(replayed.state, party.state)
     assert.equal(dagCbor.decode(dagCbor.encode(party.state)), party.state, 'the state is DAG-CBOR')
+  }
+})
+
+test('applyFact computes exactly what the node machine computes from the same facts (slices and custody effects)', async () => {
+  const { world, P, B, F, order } = await published()
+  requestRelease(world, P, order)
+  world.run()
+  for (const party of [P, B, F]) {
+    let state: CustodyState = party.machine.initial
+    const effects: string[] = []
+    const expected: string[] = []
+    for (const e of party.entries) {
+      const m = party.machine.apply(state as never, e)
+      expected.push(...m.effects.map((k) => String(k.effect.type)).filter((t) => t.startsWith('custody.')))
+      const fact = readFact(e)
+      if (fact === undefined) continue
+      const r = applyFact(state, fact, e.author)
+      state = r.state
+      effects.push(...r.effects.map((x) => x.type))
+    }
+    assert.equal({ principal: state.principal, fiduciary: state.fiduciary, beneficiary: state.beneficiary }, { principal: party.state.principal, fiduciary: party.state.fiduciary, beneficiary: party.state.beneficiary })
+    assert.equal(effects, expected)
+    assert.ok(effects.length > 0)
   }
 })
 
