@@ -60,7 +60,8 @@ export function custodyPort (node: MilagroNode): CustodyNode {
       }
     },
     seal (recipients, type, body, links) {
-      return seal({ identity: node.identity, signer: node.home.keys.signer }, recipients, type, body, links)
+      // The log's Lamport clock goes in the header: receivers' entries advance past it.
+      return seal({ identity: node.identity, signer: node.home.keys.signer }, recipients, type, body, { ...links, clock: node.log.head?.clock ?? 0 })
     },
     async recordSent (envelope) {
       const p = node.parts
