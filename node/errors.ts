@@ -30,3 +30,11 @@ export class HomeExistsError extends NodeError {
     this.name = 'HomeExistsError'
   }
 }
+
+/** The node's crypto pool (worker threads) could not start; the node does not start without it. */
+export class PoolStartError extends NodeError {
+  constructor (message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'PoolStartError'
+  }
+}

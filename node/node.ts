@@ -11,10 +11,19 @@
 //   sync               heads exchange and batched catch-up on (re)connection
 //   redial             bootstrap and known peers
 //   admin socket       <home>/admin.sock
+//   crypto pool        worker threads (crypto/pool) for batch signature checks of the log and the
+//                      receive path, and for the M-Pin service's pairings; sized to the cores
 //
 // Start order is bottom-up, stop order top-down: `stop()` stops taking work (admin, network),
 // lets in-flight appends finish, records the index watermark, then closes the databases. A node
 // never logs secret material; keys stay in `home.keys` and in the signer.
+//
+// The pool's threads start at the beginning of `start()`, while the rest starts, and load an M-Pin
+// curve on their first job for it (lazy: a node that never pairs never pays for mcl). The pool
+// must be running before the services start, and a pool that cannot start fails the node's start
+// with PoolStartError (no fallback to in-thread work). Batches smaller than POOL_MIN_BATCH are
+// checked in this thread (a thread hop costs more than a few Ed25519 verifications). The pool
+// stops last, after the services and the log.
 import { EventEmitter } from 'node:events'
 import { join } from 'node:path'
 import type { ConnectionGater } from '@libp2p/interface'
@@ -24,6 +33,8 @@ import {
   openEnvelope, seal, UnknownIdentityError, type DecodedEnvelope, type Effect, type OpenedEnvelope, type StateMachine, type VerifiedIdentity
 } from '../protocol/index.ts'
 import { createStores, dataPaths, LevelLog, type Stores } from '../storage/index.ts'
+import { CryptoPool, verifyEd25519Batch, type CryptoPoolOptions, type Ed25519BatchItem } from '../crypto/index.ts'
+import { PoolStartError } from './errors.ts'
 import { AdminServer } from './admin/server.ts'
 import { adminHandlers } from './admin/handlers.ts'
 import type { LoadedHome } from './home.ts'
@@ -61,7 +72,12 @@ export interface NodeOptions {
   readonly sync?: boolean
   /** Services run on top of the node (custody, REST API): started in order once it runs, stopped in reverse before it stops. */
   readonly services?: ReadonlyArray<(node: MilagroNode) => NodeService>
+  /** The node's crypto pool (default: one thread per core; each loads an M-Pin curve on its first job for it). */
+  readonly pool?: Pick<CryptoPoolOptions, 'size' | 'curves' | 'maxQueue' | 'maxBatch'>
 }
+
+/** Smallest signature batch handed to the pool; smaller ones are checked in this thread. */
+export const POOL_MIN_BATCH = 64
 
 /** A service built on a running node; it may use `node.parts` from `start()` until `stop()` resolves. */
 export interface NodeService {
@@ -102,6 +118,7 @@ interface Running {
   readonly sync: Sync
   readonly redial: Redialer
   readonly admin: AdminServer | undefined
+  readonly pool: CryptoPool
 }
 
 export class MilagroNode extends EventEmitter<NodeEvents> {
@@ -206,6 +223,17 @@ export class MilagroNode extends EventEmitter<NodeEvents> {
     const o = this.#options
     const log = this.logger
     const started: Array<() => Promise<void> | void> = []
+    const pool = new CryptoPool({ curves: [], ...o.pool, logger: componentLogger(log, 'pool') })
+    const poolReady = pool.start(options).catch((err: unknown) => {
+      throw new PoolStartError(`the crypto pool did not start: ${(err as Error).message}`, { cause: err })
+    })
+    poolReady.catch(() => {}) // awaited below; a failure must not go unhandled meanwhile
+    started.push(async () => { await poolReady.catch(() => {}); await pool.stop() })
+    const verifyBatch = async (items: readonly Ed25519BatchItem[]): Promise<boolean[]> => {
+      if (items.length < POOL_MIN_BATCH) return verifyEd25519Batch(items)
+      await poolReady
+      return await pool.verifyBatch(items)
+    }
     try {
       const stores = createStores(dataPaths(home.paths.dir))
       await stores.start()
@@ -236,6 +264,7 @@ export class MilagroNode extends EventEmitter<NodeEvents> {
           return entry.identity.doc.signingKey
         },
         ...(o.machine === undefined ? {} : { machine: o.machine }),
+        verifyBatch,
         checkpointEvery: home.config.storage.checkpointEvery,
         ...(o.sync === undefined ? {} : { sync: o.sync }),
         auditHint: `milagro audit --home ${home.paths.dir}`
@@ -249,7 +278,7 @@ export class MilagroNode extends EventEmitter<NodeEvents> {
       const envelopes = new EnvelopeLog({ log: nodeLog, blockstore: stores.blockstore, index: db.received, outbox, self })
       const repaired = await envelopes.repair(options)
       if (repaired > 0) log.info({ entries: repaired }, 're-indexed the log tail after an unclean stop')
-      const inbound = new Inbound({ directory, sink: envelopes, logger: componentLogger(log, 'inbound'), self }, o.inbound)
+      const inbound = new Inbound({ directory, sink: envelopes, logger: componentLogger(log, 'inbound'), self }, { verifyBatch, minBatchForPool: POOL_MIN_BATCH, ...o.inbound })
       inbound.on('envelope:received', (envelope, from) => { this.emit('envelope:received', { envelope, from }) })
       const dispatcher = new Dispatcher({ libp2p, outbox, directory, logger: componentLogger(log, 'dispatcher') }, o.dispatcher)
       dispatcher.on('delivery:acked', (d) => { this.emit('envelope:delivered', d) })
@@ -270,7 +299,8 @@ export class MilagroNode extends EventEmitter<NodeEvents> {
       redial.start()
       started.push(() => { redial.stop() })
 
-      const running: Running = { stores, db, log: nodeLog, libp2p, helia, directory, outbox, envelopes, inbound, dispatcher, sync, redial, admin: undefined }
+      await poolReady
+      const running: Running = { stores, db, log: nodeLog, libp2p, helia, directory, outbox, envelopes, inbound, dispatcher, sync, redial, admin: undefined, pool }
       let admin: AdminServer | undefined
       if (o.admin !== false) {
         const server = new AdminServer({ socketPath: home.paths.adminSocketPath, handlers: adminHandlers(this), logger: componentLogger(log, 'admin') })
@@ -323,6 +353,7 @@ export class MilagroNode extends EventEmitter<NodeEvents> {
     await step('log', async () => { await r.log.stop() })
     await step('p2p db', async () => { await r.db.level.close() })
     await step('stores', async () => { await r.stores.stop() })
+    await step('crypto pool', async () => { await r.pool.stop() })
     this.#running = undefined
     log.info('node stopped')
     this.emit('node:stopped')
