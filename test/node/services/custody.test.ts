@@ -2,6 +2,7 @@
 // refusals, a restart in the middle of the flow, and a scan of every file and response for the
 // fiduciary's share.
 import { test } from 'uvu'
+import { on } from 'node:events'
 import * as assert from 'uvu/assert'
 import { rejects } from 'node:assert/strict'
 import type { CID } from 'multiformats/cid'
@@ -141,6 +142,57 @@ test('restart in the middle of the flow: a fiduciary down while the order is sen
     await Promise.all([B2.custody.waitFor(order, redeemed, { signal }), P.custody.waitFor(order, redeemed, { signal })])
     const w = await exported(B2, order)
     assert.equal(secp256k1PublicKey(w), P.custody.order(order)?.wallet?.walletKey)
+  } finally {
+    await stopAll(nodes)
+  }
+})
+
+test('release refusals over the network: stranger, other beneficiary, unknown order — typed, state unchanged; a replayed request is deduplicated, a new one after the release is answered idempotently', async () => {
+  let nodes: CustodyNode[] = []
+  try {
+    nodes = await startNetwork(['p-refuse', 'b-refuse', 'f-refuse', 'mallory'])
+    const [P, B, F, M] = nodes as [CustodyNode, CustodyNode, CustodyNode, CustodyNode]
+    const signal = AbortSignal.timeout(30_000)
+    const order = (await P.custody.createOrder({ beneficiary: B.node.identity.cid, fiduciary: F.node.identity.cid })).id
+    const view = await P.custody.waitFor(order, published, { signal })
+    await F.custody.waitFor(order, (v) => v.wallet !== null, { signal })
+    const walletKey = view.wallet?.walletKey as Uint8Array
+    // Events are buffered from the moment the iterator exists, so none is missed while the log is read.
+    const updates = on(F.custody, 'order:updated', { signal })
+    const refused = async (n: CustodyNode, count: number): Promise<RejectedFact[]> => {
+      for (let r = await rejections(n); ; r = await rejections(n)) {
+        if (r.length >= count) return r
+        await updates.next()
+      }
+    }
+    const before = roleOrder(F.custody.state, 'fiduciary', order)
+    await M.node.send([F.node.identity.cid], 'custody/release-request', { v: 1, beneficiary: B.node.identity.cid, walletKey }, { thread: order, prev: [] })
+    await P.node.send([F.node.identity.cid], 'custody/release-request', { v: 1, beneficiary: M.node.identity.cid, walletKey }, { thread: order, prev: [] })
+    await P.node.send([F.node.identity.cid], 'custody/release-request', { v: 1, beneficiary: B.node.identity.cid, walletKey }, { thread: M.node.identity.cid, prev: [] })
+    const r = await refused(F, 3)
+    assert.equal(r.map((x) => x.error).sort(), ['UnauthorizedSenderError', 'UnknownOrderError', 'WrongBeneficiaryError'])
+    assert.equal(roleOrder(F.custody.state, 'fiduciary', order), before, 'the fiduciary\'s record of the order is unchanged')
+    assert.is(B.custody.order(order)?.statuses.beneficiary, 'published', 'nothing reached the beneficiary')
+    // The real request, then the same envelope again (a replay), then a new request.
+    await P.custody.requestRelease(order)
+    await Promise.all([B.custody.waitFor(order, redeemed, { signal }), P.custody.waitFor(order, (v) => v.statuses.principal === 'redeemed', { signal })])
+    const request = P.custody.order(order)?.envelopes['custody/release-request'] as CID
+    const released = roleOrder(F.custody.state, 'fiduciary', order)
+    const head = F.node.log.head?.seq
+    const duplicates = F.node.parts.inbound.stats().duplicates
+    const [bytes] = await P.node.parts.stores.blockstore.getBlocks([request])
+    assert.is(await P.node.parts.outbox.enqueue({ cid: request, bytes: bytes as Uint8Array }, [F.node.identity.cid]), 1)
+    P.node.parts.dispatcher.kick(F.node.identity.cid.toString())
+    await P.node.parts.dispatcher.drained(F.node.identity.cid.toString(), { signal })
+    assert.ok(F.node.parts.inbound.stats().duplicates > duplicates, 'the replay is acknowledged as a duplicate')
+    assert.is(F.node.log.head?.seq, head, 'and appends nothing')
+    await P.node.send([F.node.identity.cid], 'custody/release-request', { v: 1, beneficiary: B.node.identity.cid, walletKey }, { thread: order, prev: [request] })
+    const again = (await refused(F, 4)).find((x) => x.error === 'AlreadyReleasedError')
+    assert.ok(again !== undefined)
+    assert.equal(again.answer.map(String), [released?.envelopes['custody/release'], released?.envelopes['custody/released']].map(String))
+    assert.equal(roleOrder(F.custody.state, 'fiduciary', order), released, 'state unchanged: released once')
+    assert.equal(await rejections(B), [], 'the re-sent release is a duplicate at the beneficiary')
+    await updates.return?.()
   } finally {
     await stopAll(nodes)
   }
