@@ -38,7 +38,7 @@ import { sealExport, type SealedExport } from './custody-export.ts'
 import { isRefusal, Judge } from './custody-judge.ts'
 import type { CustodyNode, SealLinks } from './custody-port.ts'
 import { InvalidRequestError, MachineMismatchError, RoleError, ServiceStoppedError } from './errors.ts'
-import { Batcher, Lanes } from './lanes.ts'
+import { Batcher, Lanes, Waiters } from './lanes.ts'
 import { pageOfOrders, type OrderPage } from './custody-pages.ts'
 
 /** A received envelope that came too early for its order; the effect waits for the order's next fact. */
@@ -100,8 +100,8 @@ export class CustodyService extends EventEmitter<CustodyEvents> implements NodeS
   readonly #timers = new Set<ReturnType<typeof setTimeout>>()
   /** Received envelopes judged premature, per order id: judged again on the order's next fact. */
   readonly #parked = new Map<string, KeyedEffect[]>()
-  /** Callbacks of `waitFor`, per order id. */
-  readonly #waiters = new Map<string, Set<() => void>>()
+  /** `waitFor` callers, per order id. */
+  readonly #waiters = new Waiters()
   readonly #done: Batcher
   #started = false
   readonly #onAppend = (evt: Event): void => { this.#appended((evt as CustomEvent<Appended>).detail) }
@@ -229,28 +229,12 @@ export class CustodyService extends EventEmitter<CustodyEvents> implements NodeS
   /** Resolves with the order's view once `until` holds for it (checked now and on every update of the order). */
   async waitFor (order: CID | string, until: (view: OrderView) => boolean, options: Options = {}): Promise<OrderView> {
     const id = order.toString()
-    const now = orderView(this.state, id)
-    if (now !== undefined && until(now)) return now
-    options.signal?.throwIfAborted()
-    return await new Promise<OrderView>((resolve, reject) => {
-      const signal = options.signal
-      const waiter = (): void => {
-        const view = orderView(this.state, id)
-        if (view !== undefined && until(view)) { cleanup(); resolve(view) }
-      }
-      const onAbort = (): void => { cleanup(); reject(signal?.reason) }
-      const cleanup = (): void => {
-        const set = this.#waiters.get(id)
-        set?.delete(waiter)
-        if (set?.size === 0) this.#waiters.delete(id)
-        signal?.removeEventListener('abort', onAbort)
-      }
-      let set = this.#waiters.get(id)
-      if (set === undefined) { set = new Set(); this.#waiters.set(id, set) }
-      set.add(waiter)
-      signal?.addEventListener('abort', onAbort, { once: true })
-    })
+    return await this.#waiters.until(id, () => {
+      const view = orderView(this.state, id)
+      return view !== undefined && until(view) ? view : undefined
+    }, options)
   }
+
 
   /** Counts of orders per role and status. */
   summary (): Record<string, Record<string, number>> {
@@ -280,7 +264,7 @@ export class CustodyService extends EventEmitter<CustodyEvents> implements NodeS
       this.#parked.delete(id)
       for (const k of parked) this.#schedule(k)
     }
-    for (const w of [...(this.#waiters.get(id) ?? [])]) w()
+    this.#waiters.wake(id)
     this.emit('order:updated', id, fact)
   }
 

@@ -1,5 +1,5 @@
-// Small concurrency helpers for services: serial lanes per key, and a batcher that marks effects
-// done in one write per tick instead of one per effect.
+// Small concurrency helpers for services: serial lanes per key, a batcher that marks effects done
+// in one write per tick instead of one per effect, and waiters woken per key.
 
 /** Runs tasks one after another per key (e.g. per order), concurrently across keys. */
 export class Lanes {
@@ -62,5 +62,39 @@ export class Batcher {
     } finally {
       this.#running = undefined
     }
+  }
+}
+
+/** Callers waiting for a condition on a key (e.g. an order reaching a stage), checked each time the key is woken. */
+export class Waiters {
+  readonly #byKey = new Map<string, Set<() => void>>()
+
+  /** Resolves with `check()`'s first defined value: now, or after a `wake(key)`; rejects when `signal` aborts. */
+  async until<T> (key: string, check: () => T | undefined, options: { signal?: AbortSignal } = {}): Promise<T> {
+    const now = check()
+    if (now !== undefined) return now
+    options.signal?.throwIfAborted()
+    return await new Promise<T>((resolve, reject) => {
+      const signal = options.signal
+      const waiter = (): void => {
+        const v = check()
+        if (v !== undefined) { cleanup(); resolve(v) }
+      }
+      const onAbort = (): void => { cleanup(); reject(signal?.reason) }
+      const cleanup = (): void => {
+        const set = this.#byKey.get(key)
+        set?.delete(waiter)
+        if (set?.size === 0) this.#byKey.delete(key)
+        signal?.removeEventListener('abort', onAbort)
+      }
+      let set = this.#byKey.get(key)
+      if (set === undefined) { set = new Set(); this.#byKey.set(key, set) }
+      set.add(waiter)
+      signal?.addEventListener('abort', onAbort, { once: true })
+    })
+  }
+
+  wake (key: string): void {
+    for (const w of [...(this.#byKey.get(key) ?? [])]) w()
   }
 }
