@@ -275,7 +275,7 @@ export class CustodyService extends EventEmitter<CustodyEvents> implements NodeS
     if (this.#inflight.has(k.key)) return
     this.#inflight.add(k.key)
     void this.#run(effect).then(
-      () => { this.#done.add(k.key) },
+      (handled) => { if (handled) this.#done.add(k.key) },
       (err: unknown) => {
         if (!this.#started) return // still in the outbox: tried again at the next start
         if (err instanceof Parked) {
@@ -292,9 +292,11 @@ export class CustodyService extends EventEmitter<CustodyEvents> implements NodeS
     ).finally(() => { this.#inflight.delete(k.key) })
   }
 
-  async #run (effect: CustodyEffect | OpenEnvelopeEffect): Promise<void> {
-    if (effect.type === ENVELOPE_OPEN) { await this.#open(effect.envelope); return }
+  /** Runs an effect; false when it is not custody's (another service's envelope: not marked done here). */
+  async #run (effect: CustodyEffect | OpenEnvelopeEffect): Promise<boolean> {
+    if (effect.type === ENVELOPE_OPEN) return await this.#open(effect.envelope)
     await this.#lanes.run(effect.order.toString(), async () => { await this.#execute(effect) })
+    return true
   }
 
   async #execute (e: CustodyEffect): Promise<void> {
@@ -304,11 +306,11 @@ export class CustodyService extends EventEmitter<CustodyEvents> implements NodeS
     if (next !== undefined) await this.#commit(next.facts, next.envelope)
   }
 
-  /** Judges a received envelope (the inbox's `envelope.open`), once. */
-  async #open (cid: CID): Promise<void> {
+  /** Judges a received envelope (the inbox's `envelope.open`), once; false if it is not a custody message. */
+  async #open (cid: CID): Promise<boolean> {
     const envelope = await this.#c.node.readEnvelope(cid)
     if (envelope === undefined) throw new Error(`received envelope ${cid.toString()} is not in the blockstore`)
-    if (!isCustodyMessageType(envelope.header.type)) return // another service's; nothing for custody to do
+    if (!isCustodyMessageType(envelope.header.type)) return false // another service's: left for it to mark done
     const order = (envelope.header.thread ?? envelope.cid).toString()
     await this.#lanes.run(order, async () => {
       if (isRecorded(this.state, envelope)) return
@@ -326,6 +328,7 @@ export class CustodyService extends EventEmitter<CustodyEvents> implements NodeS
       }
       await this.#commit([fact])
     })
+    return true
   }
 
   /**
