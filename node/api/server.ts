@@ -27,6 +27,8 @@ export interface ApiInit {
 export interface ApiComponents {
   readonly node: MilagroNode
   readonly custody: () => CustodyService | undefined
+  /** Routes registered after the table of routes.ts (the M-Pin routes, node/api/mpin-routes.ts). */
+  readonly routes?: readonly Route[]
   readonly logger: Logger
 }
 
@@ -64,7 +66,8 @@ export class ApiServer implements NodeService {
     const token = await ensureApiToken(this.#init.tokenPath)
     const logger = this.#c.logger
     const app = fastify({ logger: false, bodyLimit: 64 * 1024, forceCloseConnections: true, return503OnClosing: true })
-    this.#document = openApiDocument(ROUTES, pkg)
+    const routes = [...ROUTES, ...(this.#c.routes ?? [])]
+    this.#document = openApiDocument(routes, pkg)
 
     app.addHook('onRequest', async (req: FastifyRequest) => {
       if (req.routeOptions.config.auth === false) return
@@ -81,7 +84,7 @@ export class ApiServer implements NodeService {
     app.setNotFoundHandler(async (req: FastifyRequest) => {
       throw new NotFoundError(`no route ${req.method} ${req.url.split('?')[0] ?? ''}`)
     })
-    for (const r of ROUTES) this.#register(app, r)
+    for (const r of routes) this.#register(app, r)
     app.get('/v1/openapi.json', async () => this.#document)
 
     await app.listen({ host: this.#init.host, port: this.#init.port })

@@ -16,7 +16,19 @@ const STATUS: Readonly<Record<string, number>> = {
   OrderNotCommittedError: 409,
   KeyMismatchError: 409,
   ServiceStoppedError: 503,
-  NotStartedError: 503
+  NotStartedError: 503,
+  // M-Pin (node/api/mpin-routes.ts)
+  InvalidPointError: 400,
+  InvalidKeyError: 400,
+  TimePermitRequiredError: 400,
+  UnknownIssuanceError: 404,
+  UnknownRequestError: 404,
+  UnknownChallengeError: 404,
+  IssuanceStateError: 409,
+  NoServerSecretError: 409,
+  ChallengeUsedError: 409,
+  ChallengeExpiredError: 410,
+  TooManyChallengesError: 503
 }
 
 export interface HttpError {
