@@ -1,9 +1,11 @@
 // Wiring of the node's services: what `milagro start` (and tests, simulations) pass to createNode
-// so that a node runs the custody flow — the reducers its log folds, the key store, the custody
-// service, and the REST API on top of it. Started in that order once the node runs, stopped in
-// reverse before it stops (NodeOptions.services).
+// so that a node runs the custody flow and the M-Pin D-TA — the reducers its log folds, the key
+// store, the custody service, the M-Pin service (on the node's crypto pool), and the REST API on
+// top of them. Started in that order once the node runs, stopped in reverse before it stops
+// (NodeOptions.services).
 import type { KeyStore } from '../../crypto/index.ts'
 import { nodeMachine } from '../../protocol/state/machine.ts'
+import { withMpin } from '../../protocol/mpin/machine.ts'
 import type { Effect, StateMachine } from '../../protocol/state/effects.ts'
 import { componentLogger, type Logger } from '../logger.ts'
 import type { LoadedHome } from '../home.ts'
@@ -11,10 +13,14 @@ import type { MilagroNode, NodeService } from '../node.ts'
 import { CustodyService, type CustodyInit } from './custody.ts'
 import { custodyPort } from './custody-port.ts'
 import { keyStoreFor } from './keystore.ts'
+import { MpinService, type MpinInit } from './mpin.ts'
 import { ApiServer, type ApiInit } from '../api/server.ts'
+import { mpinRoutes } from '../api/mpin-routes.ts'
 
 export interface ServicesInit {
   readonly custody?: CustodyInit
+  /** M-Pin D-TA settings; false: no M-Pin service (default: on when config.services has 'mpin'). */
+  readonly mpin?: MpinInit | false
   /** REST API settings (default: config.api host and port); false: no API. */
   readonly api?: Partial<ApiInit> | false
 }
@@ -22,6 +28,7 @@ export interface ServicesInit {
 /** The running services of one node, filled in as they start. */
 export interface Services {
   custody: CustodyService | undefined
+  mpin: MpinService | undefined
   keystore: KeyStore | undefined
   api: ApiServer | undefined
 }
@@ -33,7 +40,7 @@ export interface ServiceOptions {
 
 /** NodeOptions (machine, services) for a node of `home`, and a handle on its services. */
 export function nodeServices (home: LoadedHome, logger: Logger, init: ServicesInit = {}): { options: ServiceOptions, services: Services } {
-  const services: Services = { custody: undefined, keystore: undefined, api: undefined }
+  const services: Services = { custody: undefined, mpin: undefined, keystore: undefined, api: undefined }
   const factories: Array<(node: MilagroNode) => NodeService> = [
     (node) => {
       const keystore = keyStoreFor(home, componentLogger(logger, 'keystore'))
@@ -43,10 +50,20 @@ export function nodeServices (home: LoadedHome, logger: Logger, init: ServicesIn
       return custody
     }
   ]
+  if (init.mpin !== false && home.config.services.includes('mpin')) {
+    const mpin = init.mpin
+    factories.push((node) => {
+      const keystore = services.keystore
+      if (keystore === undefined) throw new Error('the M-Pin service needs the key store of the custody service')
+      const service = new MpinService({ node: custodyPort(node), keystore, pool: node.parts.pool, logger: componentLogger(logger, 'mpin') }, { roles: home.config.roles, ...mpin })
+      services.mpin = service
+      return service
+    })
+  }
   if (init.api !== false) {
     const api = init.api
     factories.push((node) => {
-      const server = new ApiServer({ node, custody: () => services.custody, logger: componentLogger(logger, 'api') }, {
+      const server = new ApiServer({ node, custody: () => services.custody, routes: mpinRoutes(() => services.mpin), logger: componentLogger(logger, 'api') }, {
         host: api?.host ?? home.config.api.host,
         port: api?.port ?? home.config.api.port,
         tokenPath: api?.tokenPath ?? home.paths.apiTokenPath
@@ -55,5 +72,5 @@ export function nodeServices (home: LoadedHome, logger: Logger, init: ServicesIn
       return server
     })
   }
-  return { options: { machine: nodeMachine() as StateMachine<unknown, Effect>, services: factories }, services }
+  return { options: { machine: withMpin(nodeMachine()) as StateMachine<unknown, Effect>, services: factories }, services }
 }
