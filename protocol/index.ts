@@ -15,3 +15,5 @@ export { LOG_KINDS, LOG_KIND_PATTERN, LOG_KIND_MAX, type IpldValue, type LogEntr
 export { effectKey, keyEffects, type Effect, type KeyedEffect, type Reducer, type ReducerResult, type StateMachine } from './state/effects.ts'
 export { combineReducers, createMachine, fold, type MachineInit, type CombinedState } from './state/fold.ts'
 export { nodeMachine, NODE_STATE_VERSION, summarize, type NodeState } from './state/machine.ts'
+export { inbox, inboxInitial, ENVELOPE_OPEN, type OpenEnvelopeEffect, type InboxState } from './state/inbox.ts'
+export * from './custody/index.ts'
