@@ -2,6 +2,7 @@
 // Errors name the exact field and the problem (`ConfigError: listen[1]: not a multiaddr`).
 import { readFile } from 'node:fs/promises'
 import { z } from 'zod'
+import { CID } from 'multiformats/cid'
 import { ConfigError } from './errors.ts'
 
 export const CONFIG_VERSION = 1
@@ -41,6 +42,12 @@ export const configSchema = z.object({
   log: z.object({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')
   }).strict().default({ level: 'info' }),
+  custody: z.object({
+    /** Bitcoin network of the addresses this node publishes as principal. */
+    network: z.enum(['mainnet', 'testnet', 'signet', 'regtest']).default('mainnet'),
+    /** Identity CID of the fiduciary used when an order names none. */
+    defaultFiduciary: z.string().refine((s) => { try { return CID.parse(s).version === 1 } catch { return false } }, 'not an identity CID (CIDv1)').optional()
+  }).strict().default({ network: 'mainnet' }),
   storage: z.object({
     checkpointEvery: z.number().int().min(1).default(1000)
   }).strict().default({ checkpointEvery: 1000 })
@@ -79,6 +86,8 @@ export const ENV_OVERRIDES: ReadonlyArray<{ readonly env: string, readonly path:
   { env: 'MILAGRO_KEYSTORE_PIN_ENV', path: ['keystore', 'pinEnv'], type: 'string' },
   { env: 'MILAGRO_KEYSTORE_PIN_FILE', path: ['keystore', 'pinFile'], type: 'string' },
   { env: 'MILAGRO_LOG_LEVEL', path: ['log', 'level'], type: 'string' },
+  { env: 'MILAGRO_CUSTODY_NETWORK', path: ['custody', 'network'], type: 'string' },
+  { env: 'MILAGRO_CUSTODY_DEFAULT_FIDUCIARY', path: ['custody', 'defaultFiduciary'], type: 'string' },
   { env: 'MILAGRO_STORAGE_CHECKPOINT_EVERY', path: ['storage', 'checkpointEvery'], type: 'number' }
 ]
 

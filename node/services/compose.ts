@@ -3,6 +3,7 @@
 // store, the custody service, the M-Pin service (on the node's crypto pool), and the REST API on
 // top of them. Started in that order once the node runs, stopped in reverse before it stops
 // (NodeOptions.services).
+import { CID } from 'multiformats/cid'
 import type { KeyStore } from '../../crypto/index.ts'
 import { nodeMachine } from '../../protocol/state/machine.ts'
 import { withMpin } from '../../protocol/mpin/machine.ts'
@@ -44,7 +45,12 @@ export function nodeServices (home: LoadedHome, logger: Logger, init: ServicesIn
   const factories: Array<(node: MilagroNode) => NodeService> = [
     (node) => {
       const keystore = keyStoreFor(home, componentLogger(logger, 'keystore'))
-      const custody = new CustodyService({ node: custodyPort(node), keystore, logger: componentLogger(logger, 'custody') }, { roles: home.config.roles, ...init.custody })
+      const custody = new CustodyService({ node: custodyPort(node), keystore, logger: componentLogger(logger, 'custody') }, {
+        roles: home.config.roles,
+        network: home.config.custody.network,
+        ...(home.config.custody.defaultFiduciary !== undefined ? { defaultFiduciary: CID.parse(home.config.custody.defaultFiduciary) } : {}),
+        ...init.custody
+      })
       services.keystore = keystore
       services.custody = custody
       return custody
