@@ -30,7 +30,8 @@ import type { ConnectionGater } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { CID } from 'multiformats/cid'
 import {
-  openEnvelope, seal, UnknownIdentityError, type DecodedEnvelope, type Effect, type OpenedEnvelope, type StateMachine, type VerifiedIdentity
+  openEnvelope, seal, UnknownIdentityError, type CustodyState, type DecodedEnvelope, type Effect, type OpenedEnvelope, type StateMachine,
+  type VerifiedIdentity
 } from '../protocol/index.ts'
 import { createStores, dataPaths, LevelLog, type Stores } from '../storage/index.ts'
 import { CryptoPool, verifyEd25519Batch, type CryptoPoolOptions, type Ed25519BatchItem } from '../crypto/index.ts'
@@ -51,6 +52,7 @@ import { createPeer, type Peer } from './p2p/libp2p.ts'
 import { Outbox } from './p2p/outbox.ts'
 import { Redialer } from './p2p/redial.ts'
 import { Sync } from './p2p/sync.ts'
+import { NodeMetrics } from './metrics.ts'
 
 export interface NodeOptions {
   readonly logger?: Logger
@@ -130,6 +132,9 @@ export class MilagroNode extends EventEmitter<NodeEvents> {
   #stopping: Promise<void> | undefined
   #startedAt = 0
   #services: NodeService[] = []
+
+  /** Prometheus metrics (libp2p's and ours), served by the REST API at /metrics. */
+  readonly metrics = new NodeMetrics()
 
   constructor (home: LoadedHome, options: NodeOptions = {}) {
     super()
@@ -246,7 +251,8 @@ export class MilagroNode extends EventEmitter<NodeEvents> {
         listen: o.listen ?? home.config.listen,
         datastore: stores.datastore,
         ...(o.gater === undefined ? {} : { gater: o.gater }),
-        ...(o.heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs: o.heartbeatIntervalMs })
+        ...(o.heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs: o.heartbeatIntervalMs }),
+        metrics: this.metrics.libp2p()
       })
       const helia = createPeerHelia({ libp2p, blockstore: stores.blockstore, datastore: stores.datastore })
       const directory = new Directory({ libp2p, blockstore: helia.blockstore, db: db.directory, logger: componentLogger(log, 'directory') }, {
@@ -271,6 +277,7 @@ export class MilagroNode extends EventEmitter<NodeEvents> {
       })
       await nodeLog.start(options)
       started.push(async () => { await nodeLog.stop() })
+      nodeLog.addEventListener('log:append', (e: Event) => { this.metrics.logEntries.inc({ kind: (e as CustomEvent<{ entry: { kind: string } }>).detail.entry.kind }) })
 
       const outbox = new Outbox(db.outbox)
       await outbox.open()
@@ -310,6 +317,14 @@ export class MilagroNode extends EventEmitter<NodeEvents> {
       }
       this.#running = { ...running, admin }
       this.#startedAt = Date.now()
+      this.metrics.attach({
+        logLength: () => (nodeLog.head?.seq ?? -1) + 1,
+        inbound: () => inbound.stats(),
+        outbox: () => ({ pending: outbox.count(), dead: outbox.deadLetters }),
+        peers: () => libp2p.getPeers().length,
+        poolQueue: () => pool.queueSize,
+        custody: () => nodeLog.state as CustodyState
+      })
       for (const make of o.services ?? []) {
         const service = make(this)
         await service.start(options)
@@ -319,6 +334,7 @@ export class MilagroNode extends EventEmitter<NodeEvents> {
       log.info({ identity: home.keys.identity.cid.toString(), peerId: libp2p.peerId.toString(), addrs: libp2p.getMultiaddrs().map((a) => a.toString()), pending: outbox.count() }, 'node started')
     } catch (err) {
       this.#running = undefined
+      this.metrics.attach(undefined)
       this.#services = []
       for (const undo of started.reverse()) {
         try {
@@ -354,6 +370,7 @@ export class MilagroNode extends EventEmitter<NodeEvents> {
     await step('p2p db', async () => { await r.db.level.close() })
     await step('stores', async () => { await r.stores.stop() })
     await step('crypto pool', async () => { await r.pool.stop() })
+    this.metrics.attach(undefined)
     this.#running = undefined
     log.info('node stopped')
     this.emit('node:stopped')

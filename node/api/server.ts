@@ -86,6 +86,11 @@ export class ApiServer implements NodeService {
     })
     for (const r of routes) this.#register(app, r)
     app.get('/v1/openapi.json', async () => this.#document)
+    // Prometheus scrape endpoint (bearer token like every route but health).
+    app.get('/metrics', async (_req: FastifyRequest, reply: FastifyReply) => {
+      const m = await this.#c.node.metrics.text()
+      return await reply.type(m.contentType).send(m.body)
+    })
 
     await app.listen({ host: this.#init.host, port: this.#init.port })
     this.#app = app

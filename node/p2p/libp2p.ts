@@ -14,7 +14,7 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
 import { identify, type Identify } from '@libp2p/identify'
 import { tcp } from '@libp2p/tcp'
-import type { ConnectionGater, Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
+import type { ComponentLogger, ConnectionGater, Libp2p, Metrics, PeerId, PrivateKey } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Datastore } from 'interface-datastore'
 import { createLibp2p } from 'libp2p'
@@ -39,6 +39,8 @@ export interface PeerInit {
   /** Persists the peer store (known peers and their addresses). In memory when absent. */
   readonly datastore?: Datastore
   readonly gater?: ConnectionGater
+  /** libp2p's metrics component (the node passes its Prometheus registry's). */
+  readonly metrics?: (components: { logger: ComponentLogger }) => Metrics
   /** Gossipsub heartbeat (ms); default 1000. Tests shorten it. */
   readonly heartbeatIntervalMs?: number
   /** Agent version sent in identify. */
@@ -56,6 +58,7 @@ export async function createPeer (init: PeerInit): Promise<Peer> {
     streamMuxers: [yamux()],
     ...(init.datastore === undefined ? {} : { datastore: init.datastore }),
     ...(init.gater === undefined ? {} : { connectionGater: init.gater }),
+    ...(init.metrics === undefined ? {} : { metrics: init.metrics }),
     nodeInfo: { userAgent: init.agentVersion ?? 'milagro-server' },
     services: {
       identify: identify(),

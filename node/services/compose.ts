@@ -14,6 +14,7 @@ import type { MilagroNode, NodeService } from '../node.ts'
 import { CustodyService, type CustodyInit } from './custody.ts'
 import { custodyPort } from './custody-port.ts'
 import { keyStoreFor } from './keystore.ts'
+import { countingKeyStore } from '../metrics.ts'
 import { MpinService, type MpinInit } from './mpin.ts'
 import { ApiServer, type ApiInit } from '../api/server.ts'
 import { mpinRoutes } from '../api/mpin-routes.ts'
@@ -44,7 +45,7 @@ export function nodeServices (home: LoadedHome, logger: Logger, init: ServicesIn
   const services: Services = { custody: undefined, mpin: undefined, keystore: undefined, api: undefined }
   const factories: Array<(node: MilagroNode) => NodeService> = [
     (node) => {
-      const keystore = keyStoreFor(home, componentLogger(logger, 'keystore'))
+      const keystore = countingKeyStore(keyStoreFor(home, componentLogger(logger, 'keystore')), node.metrics.keystoreOperations)
       const custody = new CustodyService({ node: custodyPort(node), keystore, logger: componentLogger(logger, 'custody') }, {
         roles: home.config.roles,
         network: home.config.custody.network,
