@@ -1,12 +1,13 @@
 // The REST API's M-Pin routes under /v1/mpin: issuance of M-Pin secrets by the D-TAs
-// (protocol/mpin), this node's D-TA commitments, and two-pass authentication for an
+// (protocol/mpin), this node's D-TA master-share fingerprints, and two-pass authentication for an
 // authentication server (pass1 returns the challenge, pass2 accept or reject). Same conventions as
 // routes.ts — bearer token, zod schemas that validate the request and describe it in the OpenAPI
 // document, typed errors with the statuses of status.ts — and registered by the server next to
 // its own table (ApiComponents.routes).
 //
-// Responses carry public values only (CIDs, ids, dates, commitments sᵢ·Q, the challenge y): never
-// a share, a combined secret or a key-store handle. The one route that hands a secret to its
+// Responses carry public values only (CIDs, ids, dates, master-share fingerprints, the challenge
+// y): never a share, a combined secret, a key-store handle, nor any sᵢ·Q (a server secret's part:
+// see protocol/mpin/types.ts). The one route that hands a secret to its
 // owner, POST /v1/mpin/issuance/:id/secret, returns it HPKE-sealed to a key the caller chose
 // (node/services/mpin-export.ts).
 import { z } from 'zod'
@@ -25,7 +26,6 @@ import { Cid } from './schemas.ts'
 const hex = (lengths: readonly number[], what: string): z.ZodString =>
   z.string().regex(new RegExp(`^(${lengths.map((n) => `[0-9a-f]{${n * 2}}`).join('|')})$`), `not ${lengths.join(' or ')} bytes of lowercase hex`).describe(what)
 const G1 = (what: string): z.ZodString => hex([65, 97], `${what}: a G1 point, Milagro's octet 04 ‖ x ‖ y (65 bytes on BN254, 97 on BLS12-381)`)
-const G2 = (what: string): z.ZodString => hex([128, 192], `${what}: a G2 point, Milagro's octet (128 bytes on BN254, 192 on BLS12-381)`)
 const Curve = z.enum(curveNames as [CurveName, ...CurveName[]]).describe('pairing curve: BN254 (Milagro\'s, for interoperability) or BLS12-381 (the default)')
 const MpinId = z.string().min(1).max(MAX_ID_LENGTH).regex(/^[^\u0000-\u001f\u007f]+$/u, 'no control characters').describe('M-Pin identity (UTF-8 text, hashed as Milagro\'s HASH_ID)') // eslint-disable-line no-control-regex
 const Day = z.number().int().min(1).max(0xffffffff).describe('time-permit date: days since the Unix epoch (UTC)')
@@ -82,7 +82,6 @@ export const Issuance = z.object({
   dtas: z.array(Cid),
   answered: z.array(Cid).describe('D-TAs whose share this node holds'),
   refusals: z.array(z.object({ dta: Cid, error: z.string(), message: z.string() }).strict()),
-  commitment: G2('Σ sᵢ·Q of the D-TAs: the public key of the combined secret').nullable(),
   secretAvailable: z.boolean().describe('this node holds the combined client secret or time permit (exportable)'),
   created: z.number().int(),
   updated: z.number().int()
@@ -98,7 +97,7 @@ const Sealed = z.object({
   ciphertext: z.string().regex(/^[0-9a-f]+$/).describe('HPKE ciphertext of the secret\'s Milagro octet; info "milagro/mpin/export/v1", aad = issuance id CID bytes')
 }).strict().meta({ id: 'SealedMpinSecret' })
 
-const Master = z.object({ curve: Curve, commitment: G2('sᵢ·Q, this D-TA\'s commitment') }).strict().meta({ id: 'MpinMaster' })
+const Master = z.object({ curve: Curve, fingerprint: hex([32], 'SHA-256 commitment to this D-TA\'s master-secret share (the key store\'s; it reveals nothing of the share)') }).strict().meta({ id: 'MpinMaster' })
 const Masters = z.object({ masters: z.array(Master) }).strict().meta({ id: 'MpinMasters' })
 
 export const Pass1Result = z.object({
@@ -140,7 +139,6 @@ export function issuanceJson (v: IssuanceView): z.infer<typeof Issuance> {
     dtas: v.dtas.map(String),
     answered: v.answered.map(String),
     refusals: v.refusals.map((r) => ({ dta: r.dta.toString(), error: r.error, message: r.message })),
-    commitment: v.commitment === null ? null : toHex(v.commitment),
     secretAvailable: v.role === 'beneficiary' && v.handle !== null && v.issuance !== 'server-secret',
     created: v.created,
     updated: v.updated
@@ -208,15 +206,15 @@ export function mpinRoutes (mpin: () => MpinService | undefined): Route[] {
       }
     },
     {
-      method: 'GET', url: '/v1/mpin/dta', operationId: 'getMpinMasters', summary: 'This D-TA\'s master commitments sᵢ·Q, per curve', auth: true, status: 200, response: Masters, errors: [],
-      handler: async () => ({ masters: Object.entries(service().masters()).map(([curve, m]) => ({ curve: curve as CurveName, commitment: toHex(m.commitment) })) })
+      method: 'GET', url: '/v1/mpin/dta', operationId: 'getMpinMasters', summary: 'This D-TA\'s master-share fingerprints, per curve', auth: true, status: 200, response: Masters, errors: [],
+      handler: async () => ({ masters: Object.entries(service().masters()).map(([curve, m]) => ({ curve: curve as CurveName, fingerprint: toHex(m.fingerprint) })) })
     },
     {
-      method: 'POST', url: '/v1/mpin/dta', operationId: 'createMpinMaster', summary: 'This D-TA\'s master commitment on a curve, generating its master-secret share on first call (idempotent)', auth: true, body: MasterBody, status: 200, response: Master, errors: [400, 403],
+      method: 'POST', url: '/v1/mpin/dta', operationId: 'createMpinMaster', summary: 'This D-TA\'s master-share fingerprint on a curve, generating the master-secret share on first call (idempotent)', auth: true, body: MasterBody, status: 200, response: Master, errors: [400, 403],
       handler: async ({ body, signal }) => {
         const curve = (body as z.infer<typeof MasterBody>).curve ?? DEFAULT_CURVE
         const m = await service().master(curve, { signal })
-        return { curve, commitment: toHex(m.commitment) }
+        return { curve, fingerprint: toHex(m.fingerprint) }
       }
     },
     {

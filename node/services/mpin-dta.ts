@@ -2,8 +2,8 @@
 // to a request.
 //
 // Master share: generated once per curve, on first need, in the key store (kind bn254-scalar or
-// bls12-381-scalar), and recorded as `mpin.master` with its handle and public commitment sᵢ·Q
-// (computed in the pool). Generation runs in one lane per curve and re-reads the state inside it,
+// bls12-381-scalar), and recorded as `mpin.master` with its handle and fingerprint (the key
+// store's SHA-256 commitment; never sᵢ·Q, see protocol/mpin/types.ts). Generation runs in one lane per curve and re-reads the state inside it,
 // so two requests arriving together never make two shares. A crash between generation and the
 // fact leaves an unused key-store record, never two shares in use.
 //
@@ -69,10 +69,8 @@ export class Dta {
     return await this.#lanes.run(curve, async () => {
       const again = masterOf(this.#c.state(), curve)
       if (again !== undefined) return again
-      const { keystore, pool } = this.#c
-      const stored = await keystore.generate(MASTER_KIND[curve], options)
-      const commitment = await issueShare({ keystore, pool }, stored.handle, { issuance: 'server-secret', curve, hashed: null, date: null }, options)
-      await this.#c.commit([{ fact: { kind: MPIN_FACTS.master, curve, handle: stored.handle, commitment } }])
+      const stored = await this.#c.keystore.generate(MASTER_KIND[curve], options)
+      await this.#c.commit([{ fact: { kind: MPIN_FACTS.master, curve, handle: stored.handle, fingerprint: stored.publicPart } }])
       const recorded = masterOf(this.#c.state(), curve)
       if (recorded === undefined) throw new Error(`the master share for ${curve} was not recorded`)
       return recorded
@@ -89,7 +87,7 @@ export class Dta {
       const master = await this.master(request.curve, options)
       const hashed = request.issuance === 'server-secret' ? null : sharePoint(await this.#c.curve(request.curve), request.issuance, request.id as string, request.date)
       const share = await issueShare(this.#c, master.handle, { issuance: request.issuance, curve: request.curve, hashed, date: request.date }, options)
-      const body = shareBody({ issuance: request.issuance, curve: request.curve, share, commitment: master.commitment })
+      const body = shareBody({ issuance: request.issuance, curve: request.curve, share, master: master.fingerprint })
       const envelope = node.seal([beneficiary], MPIN_MESSAGES.share, body, { thread: request.request, prev: [request.request] })
       share.fill(0)
       const { request: id, from, time, issuance, curve, beneficiary: b, id: mpinId, date, dtas } = request

@@ -1,21 +1,21 @@
 // The beneficiary role of the M-Pin service: it receives the D-TAs' shares of its requests, checks
-// each against its D-TA's commitment, keeps them in the key store, adds them once all are in, and
+// each (a point of the right group, from the D-TA's usual master share), keeps them in the key store, adds them once all are in, and
 // hands a combined client secret or time permit to its owner sealed to a key of the owner's.
 //
 // A share is accepted when the request's rules (protocol/mpin/reduce.ts `checkAnswer`) take it —
 // a known request of which this node is the beneficiary, from one of its D-TAs that has not
-// answered yet, of the kind and curve asked, with the commitment that D-TA used before — and the
-// pairing check of mpin-shares.ts holds. Then the share (a point's Milagro octet) is imported into
+// answered yet, of the kind and curve asked, made by the master share that D-TA used before (its
+// fingerprint) — and it is a point of the right group (mpin-shares.ts). Then the share (a point's Milagro octet) is imported into
 // the key store (kind generic) and only its handle is recorded (`mpin.received`). Anything else is
 // refused with a typed error. A share whose request this node has not recorded yet (a principal's
 // request still on its way) is not refused but parked by the service (PrematureAnswerError).
 //
 // Combining reads the shares from the key store, adds them (recombineG1 / recombineG2, which
-// validate every point again), imports the sum and records its handle with Σ sᵢ·Q (`mpin.combined`).
+// validate every point again), imports the sum and records its handle (`mpin.combined`).
 // The buffers holding shares and sums are zeroed (see the README's Security section for what JS
 // cannot zero).
 import type { CID } from 'multiformats/cid'
-import { recombineG1, recombineG2, equalBytes, wipe, type CryptoPool, type CurveName, type KeyStore, type MpinCurve } from '../../crypto/index.ts'
+import { recombineG1, recombineG2, wipe, type CurveName, type KeyStore, type MpinCurve } from '../../crypto/index.ts'
 import { getOrder } from '../../protocol/custody/order-map.ts'
 import { UnknownRequestError } from '../../protocol/mpin/errors.ts'
 import type { DecodedMpinMessage } from '../../protocol/mpin/messages.ts'
@@ -24,7 +24,7 @@ import type { MpinState, RequestRecord } from '../../protocol/mpin/state.ts'
 import { MPIN_FACTS, type MpinFact } from '../../protocol/mpin/types.ts'
 import { sealSecret, type SealedSecret } from './mpin-export.ts'
 import { IssuanceStateError } from './mpin-errors.ts'
-import { checkShare, sharePoint } from './mpin-shares.ts'
+import { validateShare } from './mpin-shares.ts'
 
 type Options = { signal?: AbortSignal }
 type ShareMessage = Extract<DecodedMpinMessage, { type: 'mpin/share' }>
@@ -42,7 +42,6 @@ export class PrematureAnswerError extends Error {
 
 export interface HolderComponents {
   readonly keystore: KeyStore
-  readonly pool: CryptoPool
   readonly state: () => MpinState
   readonly curve: (name: CurveName) => Promise<MpinCurve>
 }
@@ -56,7 +55,7 @@ export class Holder {
 
   #check (m: ShareMessage | RefusedMessage): RequestRecord {
     const answer = m.type === 'mpin/share'
-      ? { request: m.request, dta: m.dta, share: { issuance: m.body.issuance, curve: m.body.curve, beneficiary: m.beneficiary, commitment: m.body.commitment } }
+      ? { request: m.request, dta: m.dta, share: { issuance: m.body.issuance, curve: m.body.curve, beneficiary: m.beneficiary, master: m.body.master } }
       : { request: m.request, dta: m.dta }
     const refusal = checkAnswer(this.#c.state(), answer)
     if (refusal instanceof UnknownRequestError) throw new PrematureAnswerError(m.request)
@@ -75,12 +74,10 @@ export class Holder {
   /** The `mpin.received` fact for a share addressed to this node, or a typed refusal. */
   async judgeShare (m: ShareMessage, options: Options = {}): Promise<MpinFact> {
     const r = this.#check(m)
-    const curve = await this.#c.curve(r.curve)
-    const hashed = r.issuance === 'server-secret' ? null : sharePoint(curve, r.issuance, r.id as string, r.date)
-    await checkShare(this.#c.pool, curve, { issuance: r.issuance, share: m.body.share, commitment: m.body.commitment, hashed }, options)
+    validateShare(await this.#c.curve(r.curve), r.issuance, m.body.share)
     const stored = await this.#c.keystore.import('generic', m.body.share, options)
     wipe(m.body.share)
-    return { kind: MPIN_FACTS.received, request: m.request, dta: m.dta, answer: m.answer, curve: r.curve, handle: stored.handle, commitment: m.body.commitment }
+    return { kind: MPIN_FACTS.received, request: m.request, dta: m.dta, answer: m.answer, curve: r.curve, handle: stored.handle, master: m.body.master }
   }
 
   /** The `mpin.refused` fact for a D-TA's refusal of one of this node's requests. */
@@ -105,10 +102,8 @@ export class Holder {
     try {
       for (const p of parts) shares.push(await this.#c.keystore.use(p.handle, (s) => Uint8Array.from(s), options))
       sum = r.issuance === 'server-secret' ? recombineG2(curve, shares) : recombineG1(curve, shares)
-      const commitment = recombineG2(curve, parts.map((p) => p.commitment))
-      if (r.issuance === 'server-secret' && !equalBytes(sum, commitment)) throw new IssuanceStateError('the server secret is not the sum of the D-TAs\' commitments')
       const stored = await this.#c.keystore.import('generic', sum, options)
-      return { kind: MPIN_FACTS.combined, request, handle: stored.handle, commitment }
+      return { kind: MPIN_FACTS.combined, request, handle: stored.handle }
     } finally {
       for (const s of shares) wipe(s)
       if (sum !== undefined) wipe(sum)

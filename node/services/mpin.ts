@@ -133,7 +133,7 @@ export class MpinService extends EventEmitter<MpinEvents> implements NodeService
       now: this.#now,
       ...(init.permitWindow === undefined ? {} : { permitWindow: init.permitWindow })
     })
-    this.#holder = new Holder({ keystore, pool, state, curve })
+    this.#holder = new Holder({ keystore, state, curve })
     this.#auth = new AuthServer({ keystore, pool, state, curve, logger: components.logger }, {
       now: this.#now,
       ...(init.timePermits === undefined ? {} : { timePermits: init.timePermits }),
@@ -251,13 +251,13 @@ export class MpinService extends EventEmitter<MpinEvents> implements NodeService
     return { enc: sealed.enc, ciphertext: sealed.ciphertext, view: issuanceView(this.state, id) as IssuanceView }
   }
 
-  /** D-TA: this node's master commitment on `curve`, generating the master share on first call. */
+  /** D-TA: this node's master share on `curve` (handle, fingerprint), generating it on first call. */
   async master (curve: CurveName, options: Options = {}): Promise<MasterRecord> {
     this.#assertRunning()
     return await this.#dta.master(curve, options)
   }
 
-  /** D-TA: the master commitments this node holds, by curve. */
+  /** D-TA: the master shares this node holds (handles, fingerprints), by curve. */
   masters (): MpinState['masters'] {
     return this.state.masters
   }

@@ -47,15 +47,7 @@ export class UnexpectedAnswerError extends MpinError {
   }
 }
 
-/** A share that is not its D-TA's master share applied to the request: e(share, Q) ≠ e(point, sᵢ·Q). */
-export class ShareMismatchError extends MpinError {
-  constructor (message: string, options?: ErrorOptions) {
-    super(message, options)
-    this.name = 'ShareMismatchError'
-  }
-}
-
-/** A D-TA answered with a master commitment sᵢ·Q other than the one it used before on that curve. */
+/** A D-TA answered with another master share (fingerprint) than the one it used before on that curve. */
 export class CommitmentChangedError extends MpinError {
   constructor (message: string, options?: ErrorOptions) {
     super(message, options)

@@ -6,11 +6,11 @@
 // the log verifies every entry's hash and signature, so `readFact` checks shape (fields, lengths,
 // handles) but repeats no cryptography. An entry that does not parse is not an M-Pin fact: the
 // reducer leaves the state as it is (a reducer must never throw on replay). No fact has a field
-// for a share or a secret: commitments (sᵢ·Q) and key-store handles only.
+// for a share or a secret: fingerprints (hashes) and key-store handles only.
 import { CID } from 'multiformats/cid'
 import { isCurveName, isHandle, type CurveName } from '../../crypto/index.ts'
 import type { IpldValue, LogEntry } from '../state/types.ts'
-import { isMpinId, MAX_DATE, MAX_DTAS, pointLengths } from './messages.ts'
+import { FINGERPRINT_LENGTH, isMpinId, MAX_DATE, MAX_DTAS } from './messages.ts'
 import { isIssuanceKind, MPIN_FACTS, MPIN_VERSION, type IssuanceKind, type IssuanceRequest, type MpinFact, type MpinFactKind } from './types.ts'
 
 export interface MpinFactDraft {
@@ -70,9 +70,9 @@ function curve (b: Body): CurveName {
   return v
 }
 
-function g2 (b: Body, k: string, c: CurveName): Uint8Array {
+function fingerprint (b: Body, k: string): Uint8Array {
   const v = b[k]
-  if (!(v instanceof Uint8Array) || v.length !== pointLengths(c).g2) throw new Shape(k)
+  if (!(v instanceof Uint8Array) || v.length !== FINGERPRINT_LENGTH) throw new Shape(k)
   return v
 }
 
@@ -103,25 +103,18 @@ function request (b: Body): IssuanceRequest {
 
 function decode (kind: MpinFactKind, b: Body): MpinFact {
   switch (kind) {
-    case MPIN_FACTS.master: {
-      const c = curve(b)
-      return { kind, curve: c, handle: handle(b, 'handle'), commitment: g2(b, 'commitment', c) }
-    }
+    case MPIN_FACTS.master:
+      return { kind, curve: curve(b), handle: handle(b, 'handle'), fingerprint: fingerprint(b, 'fingerprint') }
     case MPIN_FACTS.request:
       return { kind, ...request(b) }
     case MPIN_FACTS.issued:
       return { kind, ...request(b), answer: cid(b, 'answer') }
     case MPIN_FACTS.refused:
       return { kind, request: cid(b, 'request'), dta: cid(b, 'dta'), error: str(b, 'error', 64), message: str(b, 'message'), answer: cid(b, 'answer') }
-    case MPIN_FACTS.received: {
-      const c = curve(b)
-      return { kind, request: cid(b, 'request'), dta: cid(b, 'dta'), answer: cid(b, 'answer'), curve: c, handle: handle(b, 'handle'), commitment: g2(b, 'commitment', c) }
-    }
-    case MPIN_FACTS.combined: {
-      const commitment = b.commitment
-      if (!(commitment instanceof Uint8Array) || ![128, 192].includes(commitment.length)) throw new Shape('commitment')
-      return { kind, request: cid(b, 'request'), handle: handle(b, 'handle'), commitment }
-    }
+    case MPIN_FACTS.received:
+      return { kind, request: cid(b, 'request'), dta: cid(b, 'dta'), answer: cid(b, 'answer'), curve: curve(b), handle: handle(b, 'handle'), master: fingerprint(b, 'master') }
+    case MPIN_FACTS.combined:
+      return { kind, request: cid(b, 'request'), handle: handle(b, 'handle') }
     case MPIN_FACTS.rejected:
       return {
         kind,

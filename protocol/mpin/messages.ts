@@ -5,10 +5,10 @@
 //   MalformedError           wrong fields, types, lengths, thread or recipients for the type
 //   UnsupportedVersionError  a `v` this node does not speak
 // Everything checked here needs only the message and its envelope header. Whether the sender is
-// entitled to ask (entitlement.ts), whether a share fits its request and its D-TA's commitment
-// (the node's service, with a pairing), are decided elsewhere. Points are checked here for their
-// Milagro octet length and prefix only: full validation (on the curve, in the subgroup) needs the
-// curve's arithmetic and is done by the service before a share is accepted.
+// entitled to ask (entitlement.ts), whether a share fits its request (reduce.ts), are decided
+// elsewhere. Points are checked here for their Milagro octet length and prefix only: full
+// validation (on the curve, in the subgroup) needs the curve's arithmetic and is done by the
+// service before a share is accepted.
 import { curveNames, curveParams, isCurveName, type CurveName } from '../../crypto/index.ts'
 import { asRecord, readBytes, readCid, readString, type CID, type Fields } from '../codec.ts'
 import { MalformedError, UnsupportedVersionError } from '../errors.ts'
@@ -25,6 +25,8 @@ export const MAX_ID_LENGTH = 256
 export const MAX_DTAS = 32
 /** Largest time-permit date (Milagro hashes it as a 32-bit integer). */
 export const MAX_DATE = 0xffffffff
+/** A master share's fingerprint: the key store's SHA-256 commitment to it. */
+export const FINGERPRINT_LENGTH = 32
 const MAX_ERROR_MESSAGE = 512
 // No control characters: ids are written to logs and shown to operators.
 const ID_PATTERN = /^[^\u0000-\u001f\u007f]+$/u // eslint-disable-line no-control-regex
@@ -86,7 +88,7 @@ export function requestBody (t: IssuanceTerms): IpldValue {
 }
 
 export function shareBody (b: ShareBody): IpldValue {
-  return { v: MPIN_VERSION, issuance: b.issuance, curve: b.curve, share: b.share, commitment: b.commitment }
+  return { v: MPIN_VERSION, issuance: b.issuance, curve: b.curve, share: b.share, master: b.master }
 }
 
 export function refusedBody (b: RefusedBody): IpldValue {
@@ -178,13 +180,12 @@ export function decodeMessage (envelope: MessageEnvelope, body: unknown): Decode
     case MPIN_MESSAGES.share: {
       if (h.thread === null) throw new MalformedError('an mpin/share envelope names its request as thread')
       if (h.recipients.length !== 1) throw new MalformedError('an mpin/share envelope is addressed to the beneficiary alone')
-      const r = fields(body, what, ['issuance', 'curve', 'share', 'commitment'])
+      const r = fields(body, what, ['issuance', 'curve', 'share', 'master'])
       const issuance = readIssuance(r, what)
       const curve = readCurve(r, what)
-      const lengths = pointLengths(curve)
       const share = readPoint(r, 'share', what, shareLength(issuance, curve), issuance !== 'server-secret')
-      const commitment = readPoint(r, 'commitment', what, lengths.g2, false)
-      return { type, request: h.thread, dta: h.sender, beneficiary: h.recipients[0] as CID, answer: envelope.cid, body: { issuance, curve, share, commitment } }
+      const master = readBytes(r, 'master', what, FINGERPRINT_LENGTH)
+      return { type, request: h.thread, dta: h.sender, beneficiary: h.recipients[0] as CID, answer: envelope.cid, body: { issuance, curve, share, master } }
     }
     case MPIN_MESSAGES.refused: {
       if (h.thread === null) throw new MalformedError('an mpin/refused envelope names its request as thread')

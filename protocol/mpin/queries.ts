@@ -21,8 +21,6 @@ export interface IssuanceView {
   /** D-TAs whose share this node holds. */
   readonly answered: readonly CID[]
   readonly refusals: ReadonlyArray<{ readonly dta: CID, readonly error: string, readonly message: string }>
-  /** Σ sᵢ·Q of the D-TAs, once the shares are combined. */
-  readonly commitment: Uint8Array | null
   /** The combined secret's key-store handle (never shown by the API). */
   readonly handle: string | null
   readonly created: number
@@ -46,7 +44,6 @@ function view (r: RequestRecord): IssuanceView {
       const x = r.refusals[d.toString()]
       return x === undefined ? [] : [{ dta: d, error: x.error, message: x.message }]
     }),
-    commitment: r.combined?.commitment ?? null,
     handle: r.combined?.handle ?? null,
     created: r.time,
     updated: r.updated
@@ -71,7 +68,7 @@ export function servedOf (state: MpinState, request: CID | string): ServedRecord
   return getOrder(state.served, request.toString())
 }
 
-/** The authentication server's secret for `curve` (handle, commitment), if it holds one. */
+/** The authentication server's secret for `curve` (its key-store handle), if it holds one. */
 export function serverSecretOf (state: MpinState, curve: CurveName): MpinState['servers'][string] | undefined {
   return state.servers[curve]
 }

@@ -54,8 +54,8 @@ export function isMpinEffect (e: { readonly type: string }): e is MpinEffect {
 export interface Answer {
   readonly request: CID
   readonly dta: CID
-  /** For a share: what it is, and the D-TA's commitment. */
-  readonly share?: { readonly issuance: IssuanceKind, readonly curve: CurveName, readonly beneficiary: CID, readonly commitment: Uint8Array }
+  /** For a share: what it is, and the fingerprint of the D-TA's master share. */
+  readonly share?: { readonly issuance: IssuanceKind, readonly curve: CurveName, readonly beneficiary: CID, readonly master: Uint8Array }
 }
 
 const str = (c: CID): string => c.toString()
@@ -71,8 +71,8 @@ export function checkAnswer (state: MpinState, answer: Answer): MpinError | null
   if (s === undefined) return null
   if (r.role !== 'beneficiary' || str(s.beneficiary) !== str(r.beneficiary)) return new UnexpectedAnswerError(`this node is not the beneficiary of request ${str(answer.request)}`)
   if (s.issuance !== r.issuance || s.curve !== r.curve) return new UnexpectedAnswerError(`request ${str(answer.request)} asked for a ${r.issuance} on ${r.curve}, not a ${s.issuance} on ${s.curve}`)
-  const known = state.commitments[dta]?.[s.curve]
-  if (known !== undefined && !equalBytes(known, s.commitment)) return new CommitmentChangedError(`${dta} answered with another master commitment on ${s.curve} than before`)
+  const known = state.fingerprints[dta]?.[s.curve]
+  if (known !== undefined && !equalBytes(known, s.master)) return new CommitmentChangedError(`${dta} answered with another master share on ${s.curve} than before`)
   return null
 }
 
@@ -91,7 +91,7 @@ function apply (state: MpinState, fact: MpinFact, entry: LogEntry): { state: Mpi
   switch (fact.kind) {
     case MPIN_FACTS.master:
       if (state.masters[fact.curve] !== undefined) return { state, effects: NONE }
-      return { state: { ...state, masters: { ...state.masters, [fact.curve]: { handle: fact.handle, commitment: fact.commitment } } }, effects: NONE }
+      return { state: { ...state, masters: { ...state.masters, [fact.curve]: { handle: fact.handle, fingerprint: fact.fingerprint } } }, effects: NONE }
     case MPIN_FACTS.request: {
       if (getOrder(state.requests, str(fact.request)) !== undefined) return { state, effects: NONE }
       const { kind: _, ...request } = fact
@@ -124,21 +124,21 @@ function apply (state: MpinState, fact: MpinFact, entry: LogEntry): { state: Mpi
     case MPIN_FACTS.received: {
       const r = getOrder(state.requests, str(fact.request))
       if (r === undefined) return { state, effects: NONE }
-      const refusal = checkAnswer(state, { request: fact.request, dta: fact.dta, share: { issuance: r.issuance, curve: fact.curve, beneficiary: self, commitment: fact.commitment } })
+      const refusal = checkAnswer(state, { request: fact.request, dta: fact.dta, share: { issuance: r.issuance, curve: fact.curve, beneficiary: self, master: fact.master } })
       if (refusal !== null) return { state, effects: NONE }
       const dta = str(fact.dta)
-      const shares = { ...r.shares, [dta]: { handle: fact.handle, commitment: fact.commitment, answer: fact.answer } }
-      const known = state.commitments[dta] ?? {}
-      const commitments = known[fact.curve] === undefined ? { ...state.commitments, [dta]: { ...known, [fact.curve]: fact.commitment } } : state.commitments
-      const next = withRequest({ ...state, commitments, counts: count(state, 'received') }, { ...r, shares, updated: entry.time })
+      const shares = { ...r.shares, [dta]: { handle: fact.handle, master: fact.master, answer: fact.answer } }
+      const known = state.fingerprints[dta] ?? {}
+      const fingerprints = known[fact.curve] === undefined ? { ...state.fingerprints, [dta]: { ...known, [fact.curve]: fact.master } } : state.fingerprints
+      const next = withRequest({ ...state, fingerprints, counts: count(state, 'received') }, { ...r, shares, updated: entry.time })
       const complete = r.dtas.every((d) => shares[str(d)] !== undefined)
       return { state: next, effects: complete ? [{ type: MPIN_EFFECTS.combine, request: fact.request }] : NONE }
     }
     case MPIN_FACTS.combined: {
       const r = getOrder(state.requests, str(fact.request))
       if (r === undefined || r.combined !== null || r.role !== 'beneficiary') return { state, effects: NONE }
-      let next = withRequest({ ...state, counts: count(state, 'combined') }, { ...r, combined: { handle: fact.handle, commitment: fact.commitment }, updated: entry.time })
-      if (r.issuance === 'server-secret') next = { ...next, servers: { ...next.servers, [r.curve]: { request: r.request, handle: fact.handle, commitment: fact.commitment } } }
+      let next = withRequest({ ...state, counts: count(state, 'combined') }, { ...r, combined: { handle: fact.handle }, updated: entry.time })
+      if (r.issuance === 'server-secret') next = { ...next, servers: { ...next.servers, [r.curve]: { request: r.request, handle: fact.handle } } }
       return { state: next, effects: NONE }
     }
     case MPIN_FACTS.rejected:

@@ -1,6 +1,6 @@
 // The M-Pin slice of a node's state: what the reducer (reduce.ts) folds from the `mpin.*` facts.
 // Plain, readonly, DAG-CBOR-encodable data (it is checkpointed with the rest of the state): CIDs,
-// commitments, key-store handles and counters, never a share or a secret.
+// fingerprints, key-store handles and counters, never a share or a secret.
 import type { CID } from 'multiformats/cid'
 import { emptyOrders, type OrderMap } from '../custody/order-map.ts'
 import type { IssuanceRequest } from './types.ts'
@@ -8,8 +8,8 @@ import type { IssuanceRequest } from './types.ts'
 /** D-TA: its master-secret share on one curve. */
 export interface MasterRecord {
   readonly handle: string
-  /** sᵢ·Q (G2 octet). */
-  readonly commitment: Uint8Array
+  /** The key store's SHA-256 commitment to sᵢ. */
+  readonly fingerprint: Uint8Array
 }
 
 /** D-TA: how it answered a request (idempotency: a request is judged once). */
@@ -22,7 +22,8 @@ export interface ServedRecord {
 /** Beneficiary: a D-TA's share of a request, in the key store. */
 export interface ShareRecord {
   readonly handle: string
-  readonly commitment: Uint8Array
+  /** Fingerprint of the D-TA's master share. */
+  readonly master: Uint8Array
   readonly answer: CID
 }
 
@@ -41,7 +42,7 @@ export interface RequestRecord extends IssuanceRequest {
   /** Refusals received, by D-TA identity CID. */
   readonly refusals: { readonly [dta: string]: RefusalRecord }
   /** The sum of the shares, once every D-TA answered with one (beneficiary only). */
-  readonly combined: { readonly handle: string, readonly commitment: Uint8Array } | null
+  readonly combined: { readonly handle: string } | null
   /** Time of the entry that last changed the record (ms, the log's clock read at append). */
   readonly updated: number
 }
@@ -61,10 +62,10 @@ export interface MpinState {
   readonly served: OrderMap<ServedRecord>
   /** Requests this node made or is the beneficiary of, by request id. */
   readonly requests: OrderMap<RequestRecord>
-  /** Beneficiary: the commitment each D-TA used on each curve, first seen (a change is refused). */
-  readonly commitments: { readonly [dta: string]: { readonly [curve: string]: Uint8Array } }
+  /** Beneficiary: the master-share fingerprint each D-TA used on each curve, first seen (a change is refused). */
+  readonly fingerprints: { readonly [dta: string]: { readonly [curve: string]: Uint8Array } }
   /** Authentication server: the server secret in use per curve (the latest combined one). */
-  readonly servers: { readonly [curve: string]: { readonly request: CID, readonly handle: string, readonly commitment: Uint8Array } }
+  readonly servers: { readonly [curve: string]: { readonly request: CID, readonly handle: string } }
   readonly counts: MpinCounts
 }
 
@@ -72,7 +73,7 @@ export const mpinInitial: MpinState = {
   masters: {},
   served: emptyOrders(),
   requests: emptyOrders(),
-  commitments: {},
+  fingerprints: {},
   servers: {},
   counts: { issued: 0, refused: 0, received: 0, combined: 0, rejected: 0 }
 }

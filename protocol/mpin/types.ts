@@ -4,14 +4,22 @@
 // The flow (M. Scott, "M-Pin: A Multi-Factor Zero Knowledge Authentication Protocol"; shares of
 // the master secret s = Σ sᵢ, one per D-TA, never brought together):
 //   requester → D-TAs + beneficiary   mpin/request   what is asked (kind, curve, M-Pin id, date), for whom, from which D-TAs
-//   each D-TA → beneficiary alone      mpin/share     sᵢ·H(id), sᵢ·H(date‖H(id)) or sᵢ·Q, with the D-TA's commitment sᵢ·Q
+//   each D-TA → beneficiary alone      mpin/share     sᵢ·H(id), sᵢ·H(date‖H(id)) or sᵢ·Q, with the fingerprint of sᵢ
 //   a D-TA → requester + beneficiary   mpin/refused   the typed reason it does not answer
 // The beneficiary adds the shares (client secret, time permit, or — for an authentication server —
 // the server secret). Field-by-field formats: docs/PROTOCOL.md, "M-Pin D-TA".
 //
-// Facts hold public values (commitments sᵢ·Q, ids, dates) and key-store handles only. A share
-// never appears in a fact, in an effect or in a log entry in clear: it travels inside an envelope
-// sealed to the beneficiary alone, which imports it into its key store at once.
+// Facts hold ids, dates, CIDs, fingerprints and key-store handles only. A share never appears in a
+// fact, in an effect or in a log entry in clear: it travels inside an envelope sealed to the
+// beneficiary alone, which imports it into its key store at once.
+//
+// Why no public commitment sᵢ·Q: the server secret s·Q = Σ sᵢ·Q must stay with the
+// authentication servers. Whoever holds it and steals a client's token can test every PIN offline
+// (e(token + PIN·A, Q) = e(A, s·Q)), and so can anyone holding s·Q' for any known Q'. So a D-TA
+// publishes no G2 (or other pairing-checkable) image of its share; what identifies its master
+// share is a fingerprint: the key store's SHA-256 commitment to the scalar (crypto/keystore
+// `secretCommitment`), which binds it and reveals nothing usable. The price: a beneficiary cannot
+// check a client-secret share by itself (as in Milagro); a wrong share shows as a failed login.
 import type { CID } from 'multiformats/cid'
 import type { CurveName } from '../../crypto/index.ts'
 
@@ -32,7 +40,7 @@ export function isMpinMessageType (type: string): type is MpinMessageType {
 
 /** Log entry kinds of the flow. */
 export const MPIN_FACTS = {
-  /** D-TA: this node's master-secret share for a curve (key-store handle, commitment sᵢ·Q). */
+  /** D-TA: this node's master-secret share for a curve (key-store handle, fingerprint). */
   master: 'mpin.master',
   /** A request this node sent, or received as its beneficiary: who asked what, for whom, from which D-TAs. */
   request: 'mpin.request',
@@ -40,7 +48,7 @@ export const MPIN_FACTS = {
   issued: 'mpin.issued',
   /** A D-TA refused a request: recorded by that D-TA, and by the requester and beneficiary it told. */
   refused: 'mpin.refused',
-  /** Beneficiary: a D-TA's share, checked against its commitment and imported into the key store. */
+  /** Beneficiary: a D-TA's share, checked (a point of the curve, the D-TA's master share as before) and imported into the key store. */
   received: 'mpin.received',
   /** Beneficiary: the sum of all shares of a request, imported into the key store. */
   combined: 'mpin.combined',
@@ -88,8 +96,8 @@ export interface MasterFact {
   readonly curve: CurveName
   /** Key-store handle of sᵢ (kind bn254-scalar or bls12-381-scalar). */
   readonly handle: string
-  /** sᵢ·Q in Milagro's G2 encoding: the D-TA's public commitment (its server-secret share). */
-  readonly commitment: Uint8Array
+  /** The key store's 32-byte SHA-256 commitment to sᵢ: identifies the master share without revealing it. */
+  readonly fingerprint: Uint8Array
 }
 
 export interface RequestFact extends IssuanceRequest {
@@ -124,8 +132,8 @@ export interface ReceivedFact {
   readonly curve: CurveName
   /** Key-store handle of the share (kind generic: the Milagro octet of the point). */
   readonly handle: string
-  /** The D-TA's commitment sᵢ·Q the share was checked against. */
-  readonly commitment: Uint8Array
+  /** The fingerprint of the D-TA's master share that made it. */
+  readonly master: Uint8Array
 }
 
 export interface CombinedFact {
@@ -133,8 +141,6 @@ export interface CombinedFact {
   readonly request: CID
   /** Key-store handle of the sum of the shares (kind generic: the Milagro octet of the point). */
   readonly handle: string
-  /** Σ sᵢ·Q of the D-TAs that answered: the public key the combined secret belongs to. */
-  readonly commitment: Uint8Array
 }
 
 export interface RejectedFact {
@@ -157,8 +163,8 @@ export interface ShareBody {
   readonly curve: CurveName
   /** The share: G1 octet for a client secret or time permit, G2 octet for a server secret. */
   readonly share: Uint8Array
-  /** The D-TA's commitment sᵢ·Q (G2 octet). */
-  readonly commitment: Uint8Array
+  /** The fingerprint of the master share that made it (FINGERPRINT_LENGTH bytes). */
+  readonly master: Uint8Array
 }
 
 export interface RefusedBody {

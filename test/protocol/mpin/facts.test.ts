@@ -6,19 +6,20 @@ import * as dagCbor from '@ipld/dag-cbor'
 import { factEntry, readFact, rejectedFact } from '../../../protocol/mpin/facts.ts'
 import { MalformedError } from '../../../protocol/errors.ts'
 import type { MpinFact } from '../../../protocol/mpin/types.ts'
-import { g2, handle, newCid } from './fixtures.ts'
+import { randomBytes } from '../../../crypto/index.ts'
+import { handle, newCid } from './fixtures.ts'
 
 const D = newCid()
 const B = newCid()
 const request = { request: newCid(), from: B, time: 1_700_000_000_000, issuance: 'time-permit' as const, curve: 'BLS12-381' as const, beneficiary: B, id: `${B.toString()}/a`, date: 19_000, dtas: [D] }
 
 const facts: MpinFact[] = [
-  { kind: 'mpin.master', curve: 'BN254', handle: handle('bn254-scalar'), commitment: g2('BN254') },
+  { kind: 'mpin.master', curve: 'BN254', handle: handle('bn254-scalar'), fingerprint: randomBytes(32) },
   { kind: 'mpin.request', ...request },
   { kind: 'mpin.issued', ...request, answer: newCid() },
   { kind: 'mpin.refused', request: newCid(), dta: D, error: 'NotEntitledError', message: 'no', answer: newCid() },
-  { kind: 'mpin.received', request: newCid(), dta: D, answer: newCid(), curve: 'BLS12-381', handle: handle(), commitment: g2('BLS12-381') },
-  { kind: 'mpin.combined', request: newCid(), handle: handle(), commitment: g2('BN254') },
+  { kind: 'mpin.received', request: newCid(), dta: D, answer: newCid(), curve: 'BLS12-381', handle: handle(), master: randomBytes(32) },
+  { kind: 'mpin.combined', request: newCid(), handle: handle() },
   { kind: 'mpin.rejected', envelope: newCid(), from: D, type: 'mpin/share', request: null, error: 'ShareMismatchError', message: 'bad' }
 ]
 
@@ -37,16 +38,18 @@ test('malformed bodies and other kinds are not M-Pin facts', () => {
   assert.is(readFact({ kind: 'custody.order', body: master.body }), undefined)
   assert.is(readFact({ kind: master.kind, body: { ...body, v: 2 } as never }), undefined)
   assert.is(readFact({ kind: master.kind, body: { ...body, handle: 'secret' } as never }), undefined)
-  assert.is(readFact({ kind: master.kind, body: { ...body, commitment: g2('BLS12-381') } as never }), undefined, 'commitment of another curve')
+  assert.is(readFact({ kind: master.kind, body: { ...body, fingerprint: randomBytes(31) } as never }), undefined, 'a fingerprint is 32 bytes')
   assert.is(readFact({ kind: master.kind, body: null }), undefined)
   const req = factEntry(facts[1] as MpinFact).body as Record<string, unknown>
   assert.is(readFact({ kind: 'mpin.request', body: { ...req, id: 'a\u0001' } as never }), undefined)
   assert.is(readFact({ kind: 'mpin.request', body: { ...req, dtas: [] } as never }), undefined)
 })
 
-test('no fact carries a share: the only byte fields are commitments (G2 octets)', () => {
+test('no fact carries a point: the only byte fields are 32-byte master-share fingerprints', () => {
   for (const fact of facts) {
-    for (const [k, v] of Object.entries(fact)) if (v instanceof Uint8Array) assert.is(k, 'commitment', `${fact.kind}.${k}`)
+    for (const [k, v] of Object.entries(fact)) {
+      if (v instanceof Uint8Array) assert.equal([k === 'fingerprint' || k === 'master', v.length], [true, 32], `${fact.kind}.${k}`)
+    }
   }
 })
 

@@ -8,7 +8,8 @@ import { factEntry } from '../../../protocol/mpin/facts.ts'
 import { nodeMachine } from '../../../protocol/state/machine.ts'
 import { fold } from '../../../protocol/state/fold.ts'
 import { LOG_KINDS } from '../../../protocol/state/types.ts'
-import { Chain, handle, newCid, g2 } from './fixtures.ts'
+import { randomBytes } from '../../../crypto/index.ts'
+import { Chain, handle, newCid } from './fixtures.ts'
 
 test('version, initial state, and the base machine untouched', () => {
   const base = nodeMachine()
@@ -38,7 +39,7 @@ test('M-Pin effects are keyed after the base\'s effects of the same entry; check
   const c = m.apply(r.state, checkpoint)
   assert.is(c.state, r.state)
   assert.equal(c.effects, [])
-  const master = factEntry({ kind: 'mpin.master', curve: 'BLS12-381', handle: handle('bls12-381-scalar'), commitment: g2('BLS12-381') })
+  const master = factEntry({ kind: 'mpin.master', curve: 'BLS12-381', handle: handle('bls12-381-scalar'), fingerprint: randomBytes(32) })
   const { state } = fold(m, [chain.entry(master.kind, master.body)], r.state)
   assert.ok(state.mpin.masters['BLS12-381'] !== undefined)
   assert.is(state.principal, r.state.principal, 'other slices keep their identity')

@@ -6,6 +6,7 @@ import {
   checkTerms, decodeMessage, isMpinId, pointLengths, refusedBody, requestBody, requestRecipients, shareBody, shareLength, MAX_DTAS
 } from '../../../protocol/mpin/messages.ts'
 import type { IssuanceTerms } from '../../../protocol/mpin/types.ts'
+import { randomBytes } from '../../../crypto/index.ts'
 import { g1, g2, header, newCid } from './fixtures.ts'
 
 const errorName = (fn: () => unknown): string => {
@@ -73,7 +74,7 @@ test('requests: wrong combinations of kind, id and date, D-TA lists, recipients 
 
 test('shares and refusals round-trip and are checked for thread, recipient, lengths and prefix', () => {
   const request = newCid()
-  const share = { issuance: 'client-secret' as const, curve: 'BN254' as const, share: g1('BN254'), commitment: g2('BN254') }
+  const share = { issuance: 'client-secret' as const, curve: 'BN254' as const, share: g1('BN254'), master: randomBytes(32) }
   const env = header('mpin/share', D1, [B], request)
   const m = decodeMessage(env, shareBody(share))
   assert.equal(m, { type: 'mpin/share', request, dta: D1, beneficiary: B, answer: env.cid, body: share })
@@ -85,7 +86,7 @@ test('shares and refusals round-trip and are checked for thread, recipient, leng
   assert.is(send({ ...good, share: Uint8Array.of(0x02, ...g1('BN254').subarray(1)) }), 'MalformedError', 'uncompressed prefix')
   assert.is(send({ ...good, issuance: 'server-secret' }), 'MalformedError', 'a server secret is a G2 octet')
   assert.is(send({ ...good, issuance: 'server-secret', share: g2('BN254') }), 'ok')
-  assert.is(send({ ...good, commitment: g1('BN254') }), 'MalformedError')
+  assert.is(send({ ...good, master: randomBytes(33) }), 'MalformedError', 'a fingerprint is 32 bytes')
   const refusal = header('mpin/refused', D1, [B], request)
   assert.equal(decodeMessage(refusal, refusedBody({ error: 'NotEntitledError', message: 'no' })), { type: 'mpin/refused', request, dta: D1, answer: refusal.cid, body: { error: 'NotEntitledError', message: 'no' } })
   assert.is(errorName(() => decodeMessage(header('mpin/refused', D1, [B], request), { v: 1, error: 'Not an error name', message: '' })), 'MalformedError')

@@ -9,7 +9,8 @@ import { checkAnswer, reduceMpin, type MpinEffect } from '../../../protocol/mpin
 import { issuanceView, masterOf, servedOf, serverSecretOf } from '../../../protocol/mpin/queries.ts'
 import { mpinInitial, type MpinState } from '../../../protocol/mpin/state.ts'
 import type { IssuanceTerms, MpinFact } from '../../../protocol/mpin/types.ts'
-import { Chain, g2, handle, newCid } from './fixtures.ts'
+import { randomBytes } from '../../../crypto/index.ts'
+import { Chain, handle, newCid } from './fixtures.ts'
 
 class Node {
   readonly chain: Chain
@@ -32,14 +33,14 @@ class Node {
 
 const D1 = newCid()
 const D2 = newCid()
-const C1 = g2('BN254')
-const C2 = g2('BN254')
+const C1 = randomBytes(32)
+const C2 = randomBytes(32)
 
 function request (from: CID, t: Partial<IssuanceTerms> & { beneficiary: CID }): MpinFact & { kind: 'mpin.request' } {
   return { kind: 'mpin.request', request: newCid(), from, time: 1, issuance: 'client-secret', curve: 'BN254', id: t.beneficiary.toString(), date: null, dtas: [D1, D2], ...t }
 }
 
-const received = (r: CID, dta: CID, commitment: Uint8Array): MpinFact => ({ kind: 'mpin.received', request: r, dta, answer: newCid(), curve: 'BN254', handle: handle(), commitment })
+const received = (r: CID, dta: CID, master: Uint8Array): MpinFact => ({ kind: 'mpin.received', request: r, dta, answer: newCid(), curve: 'BN254', handle: handle(), master })
 
 test('beneficiary: request → a share from each D-TA → mpin.combine → combined', () => {
   const b = new Node(newCid())
@@ -50,10 +51,10 @@ test('beneficiary: request → a share from each D-TA → mpin.combine → combi
   assert.equal(b.apply(received(req.request, D1, C1)).effects, [])
   assert.equal(issuanceView(b.state, req.request)?.answered.map(String), [D1.toString()])
   assert.equal(b.apply(received(req.request, D2, C2)).effects, [{ type: 'mpin.combine', request: req.request }])
-  const combined = { kind: 'mpin.combined' as const, request: req.request, handle: handle(), commitment: g2('BN254') }
+  const combined = { kind: 'mpin.combined' as const, request: req.request, handle: handle() }
   b.apply(combined)
   const v = issuanceView(b.state, req.request)
-  assert.equal([v?.status, v?.handle, v?.commitment], ['complete', combined.handle, combined.commitment])
+  assert.equal([v?.status, v?.handle], ['complete', combined.handle])
   assert.equal(b.state.counts, { issued: 0, refused: 0, received: 2, combined: 1, rejected: 0 })
   // Recorded again, nothing changes.
   const { before } = b.apply(combined)
@@ -67,7 +68,7 @@ test('answers the rules refuse leave the state as it was', () => {
   b.apply(req)
   b.apply(received(req.request, D1, C1))
   const stranger = newCid()
-  const otherCurve: MpinFact = { kind: 'mpin.received', request: req.request, dta: D2, answer: newCid(), curve: 'BLS12-381', handle: handle(), commitment: g2('BLS12-381') }
+  const otherCurve: MpinFact = { kind: 'mpin.received', request: req.request, dta: D2, answer: newCid(), curve: 'BLS12-381', handle: handle(), master: C2 }
   for (const fact of [received(req.request, stranger, C1), received(req.request, D1, C1), received(newCid(), D1, C1), otherCurve]) {
     const { before, effects } = b.apply(fact)
     assert.is(b.state, before)
@@ -77,15 +78,15 @@ test('answers the rules refuse leave the state as it was', () => {
   assert.is(err({ request: newCid(), dta: D1 }), 'UnknownRequestError')
   assert.is(err({ request: req.request, dta: stranger }), 'UnexpectedAnswerError')
   assert.is(err({ request: req.request, dta: D1 }), 'UnexpectedAnswerError', 'D1 answered already')
-  const share = { issuance: 'client-secret' as const, curve: 'BN254' as const, beneficiary: b.id, commitment: C2 }
+  const share = { issuance: 'client-secret' as const, curve: 'BN254' as const, beneficiary: b.id, master: C2 }
   assert.is(err({ request: req.request, dta: D2, share }), undefined)
   assert.is(err({ request: req.request, dta: D2, share: { ...share, issuance: 'time-permit' } }), 'UnexpectedAnswerError')
   assert.is(err({ request: req.request, dta: D2, share: { ...share, beneficiary: stranger } }), 'UnexpectedAnswerError')
   // D1 used C1 on BN254: a later request answered with another commitment is refused.
   const next = request(b.id, { beneficiary: b.id })
   b.apply(next)
-  assert.is(err({ request: next.request, dta: D1, share: { ...share, commitment: C2 } }), 'CommitmentChangedError')
-  assert.is(err({ request: next.request, dta: D1, share: { ...share, commitment: C1 } }), undefined)
+  assert.is(err({ request: next.request, dta: D1, share: { ...share, master: C2 } }), 'CommitmentChangedError')
+  assert.is(err({ request: next.request, dta: D1, share: { ...share, master: C1 } }), undefined)
 })
 
 test('refusals: recorded per D-TA; the request is refused', () => {
@@ -122,18 +123,18 @@ test('D-TA: its own request asks for mpin.serve; issuing to itself asks for mpin
 
 test('masters: the first share recorded for a curve stays; server secrets become the authentication server\'s', () => {
   const d = new Node(D1)
-  const m = { kind: 'mpin.master' as const, curve: 'BN254' as const, handle: handle('bn254-scalar'), commitment: C1 }
+  const m = { kind: 'mpin.master' as const, curve: 'BN254' as const, handle: handle('bn254-scalar'), fingerprint: C1 }
   d.apply(m)
-  const { before } = d.apply({ ...m, handle: handle('bn254-scalar'), commitment: C2 })
+  const { before } = d.apply({ ...m, handle: handle('bn254-scalar'), fingerprint: C2 })
   assert.is(d.state, before)
-  assert.equal(masterOf(d.state, 'BN254'), { handle: m.handle, commitment: C1 })
+  assert.equal(masterOf(d.state, 'BN254'), { handle: m.handle, fingerprint: C1 })
   const s = new Node(newCid())
   const req = request(s.id, { beneficiary: s.id, issuance: 'server-secret', id: null, dtas: [D1] })
   s.apply(req)
   s.apply(received(req.request, D1, C1))
   const h = handle()
-  s.apply({ kind: 'mpin.combined', request: req.request, handle: h, commitment: C1 })
-  assert.equal(serverSecretOf(s.state, 'BN254'), { request: req.request, handle: h, commitment: C1 })
+  s.apply({ kind: 'mpin.combined', request: req.request, handle: h })
+  assert.equal(serverSecretOf(s.state, 'BN254'), { request: req.request, handle: h })
 })
 
 test('a principal records its request for another beneficiary, and the refusals it is told', () => {
