@@ -26,6 +26,7 @@ import type { Block, LogBlockstore } from './blockstore.ts'
 import { blockMatches, decodeEntry, type StoredEntry } from './entry.ts'
 import { BlockNotFoundError, CorruptLogError, LogClosedError, LogFailedError, SignerMismatchError } from './errors.ts'
 import { buildGroup, checkDraft, effectIndex, type Built, type EntryDraft, type LogSigner, type Tip } from './group.ts'
+import { crashPoint } from './crash-point.ts'
 import { checkLayout, seqKey, sublevels, type Sublevels } from './layout.ts'
 import { outboxKey } from './outbox.ts'
 import { recover, type Head } from './recover.ts'
@@ -211,6 +212,7 @@ export class LevelLog<S = null, E extends Effect = Effect> extends EventTarget {
       return p === undefined ? [] : [[k, p.outbox] as const]
     })
     if (found.length === 0) return
+    crashPoint('log.mark-done')
     await this.#components.state.batch(found.map(([, key]) => ({ type: 'del' as const, sublevel: this.#subs.outbox, key })), { sync: this.#sync })
     for (const [k] of found) this.#pending.delete(k)
   }
@@ -326,11 +328,14 @@ export class LevelLog<S = null, E extends Effect = Effect> extends EventTarget {
           await blocksDurable
           if (previous !== undefined) await previous
           if (this.#failed !== undefined) throw this.#failed
+          crashPoint('log.blocks')
+          if (built.entries.some((e) => e.item === undefined)) crashPoint('log.checkpoint')
           await this.#components.state.batch(built.ops, { sync: this.#sync })
         } catch (err) {
           this.#fail(err, group)
           return
         }
+        crashPoint('log.commit')
         this.#publish(built)
       })()
       if (previous !== undefined) await previous

@@ -17,6 +17,7 @@ import type { Connection, PeerId, Stream } from '@libp2p/interface'
 import { CID } from 'multiformats/cid'
 import type { Logger } from 'pino'
 import { MAX_ENVELOPE_BYTES } from '../../protocol/index.ts'
+import { crashPoint } from '../../storage/crash-point.ts'
 import { ProtocolViolationError } from './errors.ts'
 import { FrameReader, writeFrames } from './frames.ts'
 import { DROP_REASONS, type DropReason, type Inbound, type Verdict } from './inbound.ts'
@@ -90,7 +91,9 @@ async function serveStream (stream: Stream, from: PeerId, inbound: Inbound, logg
       const before = previous
       const written = (async () => {
         const [, v] = await Promise.all([before, verdicts])
+        crashPoint('delivery.before-ack')
         await writeFrames(stream, v.map(encodeAck))
+        crashPoint('delivery.after-ack')
       })()
       previous = written
       // Keep the promise observed even if this loop throws before awaiting it.

@@ -17,6 +17,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { CID } from 'multiformats/cid'
 import type { Logger } from 'pino'
+import { crashPoint } from '../../storage/crash-point.ts'
 import { DeliverySession, MAX_BATCH, type Ack } from './delivery.ts'
 import type { Directory, DirectoryEntry } from './directory.ts'
 import { PeerUnreachableError } from './errors.ts'
@@ -236,6 +237,7 @@ export class Dispatcher extends EventEmitter<DispatcherEvents> {
         const items = await this.#c.outbox.peek(recipient, this.#window, offset)
         if (items.length === 0) break
         offset += items.length
+        crashPoint('dispatch.before-send')
         inFlight.push(session.send(items, { signal }).then((acks) => ({ items, acks }), (err: Error) => ({ items, err })))
       }
       const next = inFlight.shift()
@@ -269,7 +271,9 @@ export class Dispatcher extends EventEmitter<DispatcherEvents> {
         this.emit('delivery:dead', { recipient, cid: item.cid, reason: ack.reason })
       }
     }
+    crashPoint('dispatch.acked')
     await this.#c.outbox.remove(delivered)
+    crashPoint('dispatch.removed')
     for (let k = 0; k < items.length; k++) {
       const ack = acks[k] as Ack
       if (ack.reason === null) this.emit('delivery:acked', { recipient, cid: (items[k] as OutboxItem).cid, duplicate: ack.duplicate })

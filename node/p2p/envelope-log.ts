@@ -16,6 +16,7 @@ import * as dagCbor from '@ipld/dag-cbor'
 import type { CID } from 'multiformats/cid'
 import { decodeEnvelope, LOG_KINDS, type DecodedEnvelope } from '../../protocol/index.ts'
 import type { Appended, LevelLog, LogBlockstore } from '../../storage/index.ts'
+import { crashPoint } from '../../storage/crash-point.ts'
 import type { Kv } from './db.ts'
 import type { EnvelopeSink } from './inbound.ts'
 import type { Outbox } from './outbox.ts'
@@ -52,6 +53,7 @@ export class EnvelopeLog implements EnvelopeSink {
         { kind: LOG_KINDS.envelopeReceived, link: e.cid, observedClock: e.header.clock },
         { blocks: [{ cid: e.cid, bytes: e.bytes }], ...(options.signal === undefined ? {} : { signal: options.signal }) }
       )))
+      crashPoint('envelope.received-appended')
       await this.#c.index.batch(appended.map((a: Appended, i) => ({
         type: 'put' as const, key: receivedKey((envelopes[i] as DecodedEnvelope).cid), value: dagCbor.encode(a.entry.seq)
       })))
@@ -84,6 +86,7 @@ export class EnvelopeLog implements EnvelopeSink {
         { blocks: [{ cid: envelope.cid, bytes: envelope.bytes }], ...(options.signal === undefined ? {} : { signal: options.signal }) }
       )
       seq = a.entry.seq
+      crashPoint('envelope.sent-appended')
       queued = this.#others(envelope)
       await this.#c.outbox.enqueue(envelope, queued)
     } finally {

@@ -31,6 +31,7 @@ import type { DecodedEnvelope } from '../../protocol/envelope.ts'
 import type { IpldValue } from '../../protocol/state/types.ts'
 import type { KeyedEffect } from '../../protocol/state/effects.ts'
 import { ENVELOPE_OPEN, type OpenEnvelopeEffect } from '../../protocol/state/inbox.ts'
+import { crashPoint } from '../../storage/crash-point.ts'
 import type { Appended } from '../../storage/log.ts'
 import type { Logger } from '../logger.ts'
 import type { NodeService } from '../node.ts'
@@ -386,6 +387,7 @@ export class CustodyService extends EventEmitter<CustodyEvents> implements NodeS
         if (options.ahead === true && e.beneficiary.equals(self)) return undefined
         const beneficiary = await node.resolve(e.beneficiary)
         const sealed = await keystore.release(e.handle, beneficiary.doc.encryptionKey, RELEASE_INFO, { aad: releaseAad(e.order, e.beneficiary, e.publicKey) })
+        crashPoint('custody.share-sealed')
         return await this.#message(CUSTODY_MESSAGES.release, [e.beneficiary], releaseBody({ publicKey: e.publicKey, enc: sealed.enc, ct: sealed.ciphertext }), { thread: e.order, prev: e.prev })
       }
     }
@@ -398,6 +400,7 @@ export class CustodyService extends EventEmitter<CustodyEvents> implements NodeS
   async #newShare (order: CID, role: CustodyRole): Promise<CustodyFact> {
     const { keystore, node } = this.#c
     const stored = await keystore.generate('secp256k1')
+    crashPoint('custody.share-generated')
     const pop = await keystore.use(stored.handle, (secret) => createProofOfPossession(secret, shareContext(order, role, node.identity.cid)))
     return { kind: CUSTODY_FACTS.share, order, role, handle: stored.handle, publicKey: stored.publicPart, pop }
   }
