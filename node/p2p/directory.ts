@@ -113,7 +113,7 @@ const idKey = (cid: CID | string): string => `id/${cid.toString()}`
 const peerKey = (peer: string): string => `peer/${peer}`
 
 /** The identity CID an announcement carries: DAG-CBOR `{ v: 1, id: CID }`, signed by its origin. */
-function parseAnnouncement (msg: Message): CID | null {
+export function parseAnnouncement (msg: Message): CID | null {
   if (msg.type !== 'signed') return null
   try {
     const value = dagCbor.decode<{ v?: unknown, id?: unknown } | null>(msg.data)

@@ -37,7 +37,7 @@ export async function handleIdentityProtocol (libp2p: Peer, own: () => readonly 
   }, { maxInboundStreams: 8 })
 }
 
-function parseRequest (frame: Uint8Array): CID | null {
+export function parseRequest (frame: Uint8Array): CID | null {
   let value: unknown
   try {
     value = dagCbor.decode(frame)

@@ -58,7 +58,7 @@ export interface SyncComponents {
   readonly logger: Logger
 }
 
-interface Hello {
+export interface Hello {
   readonly id: CID
   readonly head: LogHead | null
   readonly probe: number | null
@@ -66,7 +66,7 @@ interface Hello {
 
 type Fields = { readonly [k: string]: unknown }
 
-function decodeFrame (bytes: Uint8Array): Fields {
+export function decodeFrame (bytes: Uint8Array): Fields {
   let v: unknown
   try {
     v = dagCbor.decode(bytes)
@@ -79,7 +79,7 @@ function decodeFrame (bytes: Uint8Array): Fields {
 
 const isSeq = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0
 
-function readHello (v: Fields): Hello {
+export function readHello (v: Fields): Hello {
   const id = CID.asCID(v.id)
   if (v.v !== 1 || id === null) throw new ProtocolViolationError('sync hello lacks v: 1 or id')
   const probe = v.probe === null ? null : isSeq(v.probe) ? v.probe : undefined
@@ -91,7 +91,7 @@ function readHello (v: Fields): Hello {
   return { id, head: { seq: h.seq, cid }, probe }
 }
 
-function readAt (v: Fields): CID | null {
+export function readAt (v: Fields): CID | null {
   if (v.at === null) return null
   const at = CID.asCID(v.at)
   if (at === null) throw new ProtocolViolationError('sync answer at is not a CID')
