@@ -25,7 +25,7 @@ import type { CustodyNode } from './custody-port.ts'
 import { RoleError } from './errors.ts'
 import { Lanes } from './lanes.ts'
 import { isRefusal, type PlanItem } from './mpin-plan.ts'
-import { issueShare, MASTER_KIND, sharePoint } from './mpin-shares.ts'
+import { hashedIdOf, issueShare, MASTER_KIND } from './mpin-shares.ts'
 
 type Options = { signal?: AbortSignal }
 
@@ -85,7 +85,7 @@ export class Dta {
       checkEntitlement(request, { principals: this.#init.principals, authServers: this.#init.authServers, today: dayOf(this.#init.now()), ...(this.#init.permitWindow === undefined ? {} : { permitWindow: this.#init.permitWindow }) })
       const beneficiary = await node.resolve(request.beneficiary, options)
       const master = await this.master(request.curve, options)
-      const hashed = request.issuance === 'server-secret' ? null : sharePoint(await this.#c.curve(request.curve), request.issuance, request.id as string, request.date)
+      const hashed = request.issuance === 'server-secret' ? null : hashedIdOf(await this.#c.curve(request.curve), request.id as string)
       const share = await issueShare(this.#c, master.handle, { issuance: request.issuance, curve: request.curve, hashed, date: request.date }, options)
       const body = shareBody({ issuance: request.issuance, curve: request.curve, share, master: master.fingerprint })
       const envelope = node.seal([beneficiary], MPIN_MESSAGES.share, body, { thread: request.request, prev: [request.request] })

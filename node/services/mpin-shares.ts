@@ -2,9 +2,9 @@
 // scalar multiplications run in worker threads, never on the event loop's thread).
 //
 //   masterScalar      the key store's 32-byte scalar as Milagro's MODBYTES-long scalar
-//   sharePoint        the hash whose mapit point a share multiplies: H(id), or mhashit(date, H(id))
-//                     for a time permit (so a permit share is a client-secret share of that hash)
-//   issueShare        sᵢ·A, sᵢ·AT or sᵢ·Q from the master share behind a key-store handle
+//   hashedIdOf        H(id), Milagro's HASH_ID of the id's UTF-8 bytes
+//   issueShare        sᵢ·A, sᵢ·AT or sᵢ·Q from the master share behind a key-store handle (A and
+//                     AT are mapped from H(id) and the date by crypto/mpin, as Milagro does)
 //   validateShare     a received share is a point of the right group (on the curve, in the
 //                     prime-order subgroup, not infinity). Nothing more can be checked by the
 //                     beneficiary: see protocol/mpin/types.ts on why no D-TA publishes sᵢ·Q.
@@ -13,7 +13,7 @@
 // here is zeroed when the job returns; the worker's structured-clone copy cannot be zeroed from
 // here (see the README's Security section).
 import {
-  assertG1, assertG2, curveParams, hashId, mhashit, wipe, type CryptoPool, type CurveName, type KeyStore, type MpinCurve, type SecretKind
+  assertG1, assertG2, curveParams, hashId, wipe, type CryptoPool, type CurveName, type KeyStore, type MpinCurve, type SecretKind
 } from '../../crypto/index.ts'
 import type { IssuanceKind } from '../../protocol/mpin/types.ts'
 
@@ -33,10 +33,9 @@ export function masterScalar (curve: CurveName, secret: Uint8Array): Uint8Array 
   return out
 }
 
-/** H(id) (client secret), or mhashit(date, H(id)) (time permit): the hash mapped to the share's point. */
-export function sharePoint (curve: MpinCurve, issuance: Exclude<IssuanceKind, 'server-secret'>, id: string, date: number | null): Uint8Array {
-  const h = hashId(curve, encoder.encode(id))
-  return issuance === 'time-permit' ? mhashit(curve, date ?? 0, h) : h
+/** H(id): Milagro's HASH_ID of the M-Pin id's UTF-8 bytes. */
+export function hashedIdOf (curve: MpinCurve, id: string): Uint8Array {
+  return hashId(curve, encoder.encode(id))
 }
 
 /** sᵢ·point (or sᵢ·Q for a server secret) from the master share behind `handle`. */

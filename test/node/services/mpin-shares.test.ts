@@ -3,10 +3,10 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import {
-  BLS12_381_R, BN254_R, clientSecretShare, CryptoPool, curveParams, hashId, loadCurve, mhashit, serverSecretShare, timePermitShare,
+  BLS12_381_R, BN254_R, clientSecretShare, CryptoPool, curveParams, hashId, loadCurve, serverSecretShare, timePermitShare,
   type CurveName, type KeyStore
 } from '../../../crypto/index.ts'
-import { issueShare, masterScalar, sharePoint, validateShare } from '../../../node/services/mpin-shares.ts'
+import { hashedIdOf, issueShare, masterScalar, validateShare } from '../../../node/services/mpin-shares.ts'
 
 const pool = new CryptoPool({ size: 1 })
 const ORDER: Record<CurveName, bigint> = { BN254: BN254_R, 'BLS12-381': BLS12_381_R }
@@ -48,9 +48,8 @@ for (const name of ['BN254', 'BLS12-381'] as const) {
     const ms = masterScalar(name, s)
     const { keystore, handed } = fakeKeyStore(s)
     const id = 'bafy-test/alice'
-    const h = sharePoint(curve, 'client-secret', id, null)
+    const h = hashedIdOf(curve, id)
     assert.equal(h, hashId(curve, new TextEncoder().encode(id)))
-    assert.equal(sharePoint(curve, 'time-permit', id, 19_000), mhashit(curve, 19_000, h))
     assert.equal(await issueShare({ keystore, pool }, 'h', { issuance: 'client-secret', curve: name, hashed: h, date: null }), clientSecretShare(curve, ms, h))
     assert.equal(await issueShare({ keystore, pool }, 'h', { issuance: 'time-permit', curve: name, hashed: h, date: 19_000 }), timePermitShare(curve, ms, 19_000, h))
     assert.equal(await issueShare({ keystore, pool }, 'h', { issuance: 'server-secret', curve: name, hashed: null, date: null }), serverSecretShare(curve, ms))
@@ -60,7 +59,7 @@ for (const name of ['BN254', 'BLS12-381'] as const) {
   test(`${name}: validateShare takes points of the share's group and refuses the rest, typed`, async () => {
     const curve = await loadCurve(name)
     const ms = masterScalar(name, scalar(name, 0xfeedn * 0xbeefn * 31337n))
-    const h = sharePoint(curve, 'client-secret', 'bafy-test/bob', null)
+    const h = hashedIdOf(curve, 'bafy-test/bob')
     const cs = clientSecretShare(curve, ms, h)
     const ss = serverSecretShare(curve, ms)
     const outcome = (issuance: 'client-secret' | 'server-secret', share: Uint8Array): string => {
