@@ -1,35 +1,68 @@
 // A custody node in its own process (the custody bench runs three of them, one per process, so
 // that the nodes use the machine's cores as separate deployments would; tests kill one with
-// SIGKILL). Starts the node of `--home` with the custody service and the REST API on a free
-// loopback port, dials `--bootstrap` peers, and speaks JSON lines on stdout:
+// SIGKILL; `milagro sim` runs many). Starts the node of `--home` with the custody service and the
+// REST API on a free loopback port, listens on `--listen` (default a free loopback TCP port),
+// dials `--bootstrap` peers, and speaks JSON lines on stdout:
 //   {"ready": {"identity", "peerId", "addr", "api"}}   once running
 //   {"identity": "<cid>"}                             each identity its directory learns
+//   {"reply": {"id", "ok", "result" | "error"}}       answer to a control request (control.ts)
 //   {"stopped": true}                                 after a clean stop (stdin line `stop`, or SIGTERM)
+// On stdin: the line `stop`, or control requests `{"id": n, "cmd": …}` (control.ts: partitions
+// through the connection gater, message delay, a test hook that loses one delivery, stats).
+// `--pool-size N` sizes the node's crypto pool (default one thread per core); `--deny PEER` starts
+// with the gater already refusing that peer id.
 import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
 import { loadHome } from '../../node/home.ts'
 import { silentLogger } from '../../node/logger.ts'
 import { createNode } from '../../node/node.ts'
+import { createGater } from '../../node/p2p/libp2p.ts'
 import { nodeServices } from '../../node/services/compose.ts'
+import { nodeControl, type ControlRequest } from './control.ts'
 
-const { values } = parseArgs({ options: { home: { type: 'string' }, bootstrap: { type: 'string', multiple: true }, fast: { type: 'boolean', default: false } } })
+const { values } = parseArgs({
+  options: {
+    home: { type: 'string' },
+    bootstrap: { type: 'string', multiple: true },
+    listen: { type: 'string', multiple: true },
+    deny: { type: 'string', multiple: true },
+    'pool-size': { type: 'string' },
+    fast: { type: 'boolean', default: false }
+  }
+})
 const out = (msg: unknown): void => { process.stdout.write(JSON.stringify(msg) + '\n') }
 
 const home = await loadHome(values.home as string)
 const logger = silentLogger()
 const { options, services } = nodeServices(home, logger, { api: { host: '127.0.0.1', port: 0 } })
+const gater = createGater()
+for (const peer of values.deny ?? []) gater.denied.add(peer) // a node restarted inside a partition stays in it
 const node = createNode(home, {
   logger,
   ...options,
+  gater,
   admin: false,
-  listen: ['/ip4/127.0.0.1/tcp/0'],
+  listen: values.listen ?? ['/ip4/127.0.0.1/tcp/0'],
+  ...(values['pool-size'] === undefined ? {} : { pool: { size: Number(values['pool-size']) } }),
   bootstrap: values.bootstrap ?? [],
   ...(values.fast === true ? { heartbeatIntervalMs: 100, dispatcher: { initialBackoffMs: 50, maxBackoffMs: 500 } } : {})
 })
 await node.start()
 node.directory.on('identity:added', (entry) => { out({ identity: entry.identity.cid.toString() }) })
 for (const e of await node.directory.list()) if (e.bound) out({ identity: e.identity.cid.toString() })
+const control = nodeControl(node, gater)
 out({ ready: { identity: node.identity.cid.toString(), peerId: node.libp2p.peerId.toString(), addr: node.libp2p.getMultiaddrs()[0]?.toString(), api: services.api?.url } })
+
+async function answer (line: string): Promise<void> {
+  let id: unknown
+  try {
+    const request = JSON.parse(line) as ControlRequest & { id?: unknown }
+    id = request.id
+    out({ reply: { id, ok: true, result: await control(request) } })
+  } catch (err) {
+    out({ reply: { id, ok: false, error: `${(err as Error).name}: ${(err as Error).message}` } })
+  }
+}
 
 let stopping = false
 const stop = (): void => {
@@ -37,5 +70,9 @@ const stop = (): void => {
   stopping = true
   void node.stop().then(() => { out({ stopped: true }); process.exit(0) })
 }
-createInterface({ input: process.stdin }).on('line', (line) => { if (line.trim() === 'stop') stop() })
+createInterface({ input: process.stdin }).on('line', (line) => {
+  const text = line.trim()
+  if (text === 'stop') stop()
+  else if (text.startsWith('{') && !stopping) void answer(text)
+})
 process.on('SIGTERM', stop)

@@ -1,8 +1,9 @@
 // Drives custody-child.ts processes: spawn on a home, read its JSON lines, wait for a message,
-// stop it cleanly or kill it.
+// send a control request (control.ts) and wait for its reply, stop it cleanly or kill it.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
+import type { ControlRequest } from './control.ts'
 
 const CHILD = fileURLToPath(new URL('./custody-child.ts', import.meta.url))
 
@@ -20,12 +21,15 @@ export class CustodyChild {
   readonly #messages: Array<Record<string, unknown>> = []
   readonly #waiters = new Set<() => void>()
   #stderr = ''
+  #requests = 0
   readonly #exited: Promise<void>
 
   constructor (home: string, args: readonly string[] = []) {
     this.home = home
     this.process = spawn(process.execPath, [CHILD, '--home', home, ...args], { stdio: ['pipe', 'pipe', 'pipe'] })
     this.process.stderr.on('data', (d: Buffer) => { this.#stderr += d.toString() })
+    // A write to a child that was just killed fails with EPIPE; its exit is what callers observe.
+    this.process.stdin.on('error', () => {})
     this.#exited = new Promise((resolve) => { this.process.once('exit', () => { resolve(); for (const w of this.#waiters) w() }) })
     createInterface({ input: this.process.stdout }).on('line', (line) => {
       let msg: Record<string, unknown>
@@ -51,6 +55,23 @@ export class CustodyChild {
   /** Resolves once the child's directory knows every identity in `cids`. */
   async knows (cids: readonly string[], signal: AbortSignal): Promise<void> {
     await this.#until(() => cids.every((c) => this.identities.has(c)) ? true : undefined, `identities ${cids.join(', ')}`, signal)
+  }
+
+  /** Sends a control request and resolves with its result (rejects with the child's error text). */
+  async control<T = unknown> (request: ControlRequest, signal: AbortSignal): Promise<T> {
+    const id = ++this.#requests
+    this.process.stdin.write(JSON.stringify({ id, ...request }) + '\n')
+    const reply = await this.#until(() => {
+      const i = this.#messages.findIndex((m) => (m.reply as { id?: unknown } | undefined)?.id === id)
+      return i === -1 ? undefined : (this.#messages.splice(i, 1)[0] as { reply: { ok: boolean, result?: unknown, error?: string } }).reply
+    }, `the reply to ${request.cmd}`, signal)
+    if (!reply.ok) throw new Error(`control ${request.cmd} failed in the child: ${reply.error ?? ''}`)
+    return reply.result as T
+  }
+
+  /** Whether the process has exited. */
+  get exited (): boolean {
+    return this.process.exitCode !== null || this.process.signalCode !== null
   }
 
   async #until<T> (found: () => T | undefined, what: string, signal: AbortSignal): Promise<T> {
