@@ -1,0 +1,112 @@
+// What a simulation returns and `--report DIR` writes as report.json: the options and plan, every
+// order's timings, the fault timeline, node ups and downs, memory samples, the invariants and the
+// derived figures (latency percentiles, throughput series). Plain JSON, versioned.
+import type { FaultRecord } from './faults.ts'
+import type { InvariantResult } from './invariants.ts'
+import type { Role, Scenario, FaultKind } from './plan.ts'
+import type { OrderRecord } from './scenario-custody.ts'
+
+export const RESULT_VERSION = 1
+
+export interface Percentiles {
+  readonly count: number
+  readonly p50: number
+  readonly p90: number
+  readonly p99: number
+  readonly max: number
+  readonly mean: number
+}
+
+export interface MemorySample {
+  /** ms since the run started */
+  readonly t: number
+  readonly nodes: number
+  /** Sum of the node processes' RSS, bytes. */
+  readonly rss: number
+  readonly maxRss: number
+  /** Sum of their proportional set sizes (shared pages split between the processes), bytes. */
+  readonly pss: number | null
+}
+
+export interface TimelineEvent {
+  readonly t: number
+  readonly node: number
+  readonly what: 'up' | 'down'
+  readonly how?: string
+}
+
+export interface SimResult {
+  readonly version: typeof RESULT_VERSION
+  readonly ok: boolean
+  readonly options: {
+    readonly nodes: number
+    readonly fiduciaries: number
+    readonly orders: number
+    readonly scenario: Scenario
+    readonly faults: readonly FaultKind[]
+    readonly faultCount: number
+    readonly seed: number
+    readonly durationMs: number | null
+    readonly concurrency: number
+    readonly orderTimeoutMs: number
+  }
+  readonly started: string
+  readonly host: { readonly cpus: number, readonly node: string, readonly platform: string }
+  readonly roles: readonly Role[]
+  /** Wall-clock ms of each phase. */
+  readonly phases: { readonly start: number, readonly run: number, readonly quiesce: number, readonly check: number, readonly total: number }
+  readonly quiet: boolean
+  readonly summary: {
+    readonly planned: number
+    readonly created: number
+    readonly completed: number
+    /** Completed orders per second over the run phase. */
+    readonly ordersPerSecond: number
+    readonly faults: number
+    /** Node processes that exited without being told to (restarted for the checks). */
+    readonly unexpectedExits: number
+  }
+  readonly latency: { readonly address: Percentiles, readonly release: Percentiles, readonly total: Percentiles }
+  /** Orders completed per `bucketMs` of the run phase. */
+  readonly throughput: { readonly bucketMs: number, readonly completed: readonly number[] }
+  readonly memory: {
+    /** Mean RSS per node process at the end of the run (MiB). */
+    readonly rssPerNodeMiB: number
+    readonly pssPerNodeMiB: number | null
+    readonly maxRssMiB: number
+    readonly samples: readonly MemorySample[]
+  }
+  readonly invariants: readonly InvariantResult[]
+  readonly orders: readonly OrderRecord[]
+  readonly faults: readonly FaultRecord[]
+  readonly timeline: readonly TimelineEvent[]
+}
+
+export function percentiles (values: readonly number[]): Percentiles {
+  if (values.length === 0) return { count: 0, p50: 0, p90: 0, p99: 0, max: 0, mean: 0 }
+  const s = [...values].sort((a, b) => a - b)
+  const at = (p: number): number => s[Math.min(s.length - 1, Math.floor(p * s.length))] as number
+  return { count: s.length, p50: at(0.5), p90: at(0.9), p99: at(0.99), max: s[s.length - 1] as number, mean: s.reduce((a, b) => a + b, 0) / s.length }
+}
+
+/** Orders completed in each bucket of the run phase, with a bucket size giving at most ~60 bars. */
+export function throughputSeries (records: readonly OrderRecord[], runMs: number): { bucketMs: number, completed: number[] } {
+  const steps = [250, 500, 1_000, 2_000, 5_000, 10_000, 15_000, 30_000, 60_000]
+  const bucketMs = steps.find((b) => runMs / b <= 60) ?? Math.ceil(runMs / 60_000) * 60_000
+  const completed = new Array<number>(Math.max(1, Math.ceil(runMs / bucketMs))).fill(0)
+  for (const r of records) {
+    if (r.doneMs === undefined) continue
+    const i = Math.min(completed.length - 1, Math.floor(r.doneMs / bucketMs))
+    completed[i] = (completed[i] as number) + 1
+  }
+  return { bucketMs, completed }
+}
+
+export function latencies (records: readonly OrderRecord[]): SimResult['latency'] {
+  const take = (f: (r: OrderRecord) => number | undefined): number[] => records.map(f).filter((v): v is number => v !== undefined)
+  return {
+    address: percentiles(take((r) => r.publishedMs !== undefined && r.startedMs !== undefined ? r.publishedMs - r.startedMs : undefined)),
+    release: percentiles(take((r) => r.redeemedMs !== undefined && r.releaseMs !== undefined ? r.redeemedMs - r.releaseMs : undefined)),
+    total: percentiles(take((r) => r.doneMs !== undefined && r.startedMs !== undefined ? r.doneMs - r.startedMs : undefined))
+  }
+}
