@@ -44,6 +44,22 @@ export function signingMessage (context: string, value: unknown): Uint8Array {
   return concatBytes(encoder.encode(context), new Uint8Array(1), encode(value))
 }
 
+/**
+ * A short rendering of an untrusted decoded value for an error message. `String(v)` is not safe on
+ * decoded DAG-CBOR: it throws TypeError on a map with a `toString` key (or no usable prototype).
+ */
+export function describeValue (v: unknown): string {
+  switch (typeof v) {
+    case 'number': case 'bigint': case 'boolean': return String(v)
+    case 'string': return JSON.stringify(v.length > 32 ? `${v.slice(0, 32)}…` : v)
+    default:
+      if (v === null) return 'null'
+      if (v instanceof Uint8Array) return `${v.length} bytes`
+      if (Array.isArray(v)) return 'a list'
+      return CID.asCID(v) !== null ? 'a CID' : 'a map'
+  }
+}
+
 // ---- field readers for decoders: each throws MalformedError naming the field ----
 
 export type Fields = Readonly<Record<string, unknown>>

@@ -25,7 +25,7 @@ import {
   randomBytes, sha256, verify, wipe, type AeadId, type RecipientKey, type Signer
 } from '../crypto/index.ts'
 import {
-  asRecord, CID, checkCid, cidOf, decodeCanonical, encode, readBytes, readCidOrNull, readString, readUint, signingMessage
+  asRecord, CID, checkCid, cidOf, decodeCanonical, describeValue, encode, readBytes, readCidOrNull, readString, readUint, signingMessage
 } from './codec.ts'
 import {
   DuplicateRecipientError, IdentityMismatchError, MalformedError, NotARecipientError, OversizedError, UnsupportedVersionError
@@ -175,7 +175,7 @@ export function decodeEnvelope (bytes: Uint8Array): DecodedEnvelope {
   const what = 'envelope'
   const value = decodeCanonical(bytes, what, MAX_ENVELOPE_BYTES)
   const r = asRecord(value, what, ['v', 'sender', 'recipients', 'type', 'thread', 'prev', 'time', 'clock', 'nonce', 'aead', 'keys', 'ct', 'sig'])
-  if (r.v !== ENVELOPE_VERSION) throw new UnsupportedVersionError(`${what} version ${String(r.v)} is not supported (this node speaks ${ENVELOPE_VERSION})`)
+  if (r.v !== ENVELOPE_VERSION) throw new UnsupportedVersionError(`${what} version ${describeValue(r.v)} is not supported (this node speaks ${ENVELOPE_VERSION})`)
   const recipients = readCidList(r.recipients, `${what}.recipients`, 1, MAX_RECIPIENTS)
   const seen = new Set<string>()
   for (const c of recipients) {

@@ -19,7 +19,7 @@ import {
   InvalidSignatureError, SECP256K1_PUBLIC_KEY_LENGTH, verify, type Signer
 } from '../crypto/index.ts'
 import {
-  asRecord, CID, cidOf, decodeCanonical, encode, readBytes, readCidOrNull, readString, readUint, signingMessage
+  asRecord, CID, cidOf, decodeCanonical, describeValue, encode, readBytes, readCidOrNull, readString, readUint, signingMessage
 } from './codec.ts'
 import { IdentityMismatchError, MalformedError, UnsupportedVersionError } from './errors.ts'
 
@@ -102,7 +102,7 @@ export function decodeIdentity (bytes: Uint8Array, expected?: CID): VerifiedIden
   const what = 'identity document'
   const value = decodeCanonical(bytes, what, MAX_IDENTITY_BYTES)
   const r = asRecord(value, what, ['v', 'name', 'signingKey', 'encryptionKey', 'custodyKey', 'peerId', 'created', 'supersedes', 'endorsement', 'sig'])
-  if (r.v !== IDENTITY_VERSION) throw new UnsupportedVersionError(`${what} version ${String(r.v)} is not supported (this node speaks ${IDENTITY_VERSION})`)
+  if (r.v !== IDENTITY_VERSION) throw new UnsupportedVersionError(`${what} version ${describeValue(r.v)} is not supported (this node speaks ${IDENTITY_VERSION})`)
   const doc: IdentityDocument = {
     v: IDENTITY_VERSION,
     name: readString(r, 'name', what, NAME_PATTERN, NAME_MAX),

@@ -33,7 +33,7 @@ export function encodeCheckpoint (r: CheckpointRecord): Uint8Array {
 export function decodeCheckpoint (bytes: Uint8Array): CheckpointRecord {
   const v = dagCbor.decode(bytes) as Record<string, unknown> | null
   if (v === null || typeof v !== 'object') throw new Error('checkpoint record is not a map')
-  if (v.v !== CHECKPOINT_RECORD_VERSION) throw new Error(`checkpoint record version ${String(v.v)} is not supported`)
+  if (v.v !== CHECKPOINT_RECORD_VERSION) throw new Error(`checkpoint record version ${typeof v.v === 'number' ? v.v : typeof v.v} is not supported`)
   const entry = CID.asCID(v.entry)
   if (typeof v.seq !== 'number' || !Number.isSafeInteger(v.seq) || v.seq < 0) throw new Error('checkpoint record seq is not a valid seq')
   if (entry === null) throw new Error('checkpoint record entry is not a CID')

@@ -109,7 +109,7 @@ export function decodeEntry (bytes: Uint8Array, expected?: CID): StoredEntry {
   }
   const r = value as Record<string, unknown>
   for (const k of Object.keys(r)) if (!KEYS.has(k)) throw new MalformedEntryError(`log entry has an unknown field '${k}'`)
-  if (r.v !== LOG_ENTRY_VERSION) throw new MalformedEntryError(`log entry version ${String(r.v)} is not supported (this node reads ${LOG_ENTRY_VERSION})`)
+  if (r.v !== LOG_ENTRY_VERSION) throw new MalformedEntryError(`log entry version ${typeof r.v === 'number' ? r.v : typeof r.v} is not supported (this node reads ${LOG_ENTRY_VERSION})`)
   const fields = checkFields(r, (m) => new MalformedEntryError(m))
   let sig: Uint8Array | undefined
   if ('sig' in r) {

@@ -50,7 +50,7 @@ export function decodeAck (bytes: Uint8Array): Ack {
   if (r === null || typeof r !== 'object') throw new ProtocolViolationError('acknowledgement is not a map')
   const cid = r.c === null ? null : CID.asCID(r.c)
   if (cid === null && r.c !== null) throw new ProtocolViolationError('acknowledgement c is not a CID')
-  if (r.r !== null && !(DROP_REASONS as readonly unknown[]).includes(r.r)) throw new ProtocolViolationError(`acknowledgement carries an unknown reason ${String(r.r)}`)
+  if (r.r !== null && !(DROP_REASONS as readonly unknown[]).includes(r.r)) throw new ProtocolViolationError(`acknowledgement carries an unknown reason ${typeof r.r === 'string' ? JSON.stringify(r.r.slice(0, 32)) : typeof r.r}`)
   if (typeof r.d !== 'boolean') throw new ProtocolViolationError('acknowledgement d is not a boolean')
   return { cid, reason: r.r as DropReason | null, duplicate: r.d }
 }

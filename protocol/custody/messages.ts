@@ -19,7 +19,7 @@ import {
   BITCOIN_NETWORKS, combinePublicKeys, concatBytes, equalBytes, PROOF_OF_POSSESSION_LENGTH, uncompressPublicKey,
   verifyProofOfPossession, walletAddresses, type BitcoinNetwork, type CustodyRole
 } from '../../crypto/index.ts'
-import { asRecord, readBytes, readCid, readString, type CID, type Fields } from '../codec.ts'
+import { asRecord, describeValue, readBytes, readCid, readString, type CID, type Fields } from '../codec.ts'
 import { MalformedError, UnsupportedVersionError } from '../errors.ts'
 import type { EnvelopeHeader } from '../envelope.ts'
 import type { IpldValue } from '../state/types.ts'
@@ -140,7 +140,7 @@ function readNetwork (r: Fields, what: string): BitcoinNetwork {
 
 function fields (body: unknown, what: string, keys: readonly string[]): Fields {
   const r = asRecord(body, what, ['v', ...keys])
-  if (r.v !== CUSTODY_VERSION) throw new UnsupportedVersionError(`${what} version ${String(r.v)} is not supported (this node speaks ${CUSTODY_VERSION})`)
+  if (r.v !== CUSTODY_VERSION) throw new UnsupportedVersionError(`${what} version ${describeValue(r.v)} is not supported (this node speaks ${CUSTODY_VERSION})`)
   return r
 }
 
