@@ -65,7 +65,17 @@ export class ApiServer implements NodeService {
     if (this.#app !== undefined) return
     const token = await ensureApiToken(this.#init.tokenPath)
     const logger = this.#c.logger
-    const app = fastify({ logger: false, bodyLimit: 64 * 1024, forceCloseConnections: true, return503OnClosing: true })
+    const app = fastify({
+      logger: false,
+      bodyLimit: 64 * 1024,
+      forceCloseConnections: true,
+      return503OnClosing: true,
+      // Errors fastify raises before routing (a URL that does not decode) get the API's error shape too.
+      frameworkErrors: (err, _req, reply) => {
+        const h = httpError(err)
+        void (reply as FastifyReply).code(h.status).send({ error: { name: h.name, message: h.message } })
+      }
+    })
     const routes = [...ROUTES, ...(this.#c.routes ?? [])]
     this.#document = openApiDocument(routes, pkg)
 
