@@ -160,8 +160,17 @@ export class Cluster {
       await child.kill('SIGKILL')
       throw new SimNodeError(`node${n.index} did not start: ${(err as Error).message}`, { cause: err })
     }
-    const delay = this.delayOf(n.index)
-    if (delay > 0) await child.control({ cmd: 'delay', ms: delay }, bounded)
+    // Partitions and delays may have started or healed while the node was starting: apply the
+    // state as it is now, until it no longer changes under us.
+    let applied = { peers: denied.join(), delay: 0 }
+    for (;;) {
+      const want = { peers: this.deniedPeers(n.index).join(), delay: this.delayOf(n.index) }
+      if (want.peers === applied.peers && want.delay === applied.delay) break
+      const peers = this.deniedPeers(n.index)
+      await child.control(peers.length === 0 ? { cmd: 'ungate' } : { cmd: 'gate', peers }, bounded)
+      await child.control({ cmd: 'delay', ms: want.delay }, bounded)
+      applied = want
+    }
     n.ready = ready
     n.api = new ApiClient({ url: ready.api, token: await readApiToken(n.home.paths.apiTokenPath) })
     n.epoch++

@@ -102,6 +102,7 @@ export async function runSim (options: RunOptions): Promise<SimResult & { readon
     phase = 'running'
     runStart = performance.now()
     timeline.length = 0
+    samples.length = 0
     const pending: PlannedFault[] = [...plan.faults]
     let next = 0
     const paceMs = options.durationMs === undefined ? 0 : options.durationMs / plan.orders.length
