@@ -1,0 +1,138 @@
+// A node backup: what is needed to rebuild a node with the same identity, as one byte string that
+// is then safeguarded (k-of-n, backup.ts). DAG-CBOR:
+//
+//   { v: 1, identity: CID, name, created (ms), keystore: 'software' | 'pkcs11',
+//     files: { 'config.json': bytes, 'identity.cbor': bytes, 'keys/node.json': bytes,
+//              'keystore/<file>': bytes, … } }
+//
+// The files are copied byte for byte from the home: the node keys (signing seed, encryption
+// secret, custody secret, libp2p key), the identity document, the configuration, and the key
+// store directory — for the software backend its KEK file and every wrapped record, so handles
+// recorded anywhere stay valid; for PKCS#11 the records only (the token's KEK never leaves the
+// token: restoring needs the same token, or the HSM's own backup). The log (data/), the API token
+// and the admin socket are not in a backup: a restored node gets a fresh token, and its log starts
+// anew (backup-restore.ts says what is recovered from peers).
+//
+// The bundle is the most sensitive thing a node has: it exists in clear only in the process that
+// makes it (then split into shares) and in the one that restores it, in buffers wiped after use.
+import { mkdir, readdir, readFile, stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import * as dagCbor from '@ipld/dag-cbor'
+import { CID } from 'multiformats/cid'
+import { MAX_SECRET_BYTES } from '../../protocol/safeguard/sharing.ts'
+import { exists, writeFileAtomic } from '../fs.ts'
+import { createApiToken } from '../api/token.ts'
+import { homePaths, type LoadedHome } from '../home.ts'
+import { BackupError } from './safeguard-errors.ts'
+
+export const BACKUP_VERSION = 1
+/** Label of a backup part: `milagro-backup/v1 <backup id: 32 hex> <part>/<parts>`. */
+export const BACKUP_LABEL = /^milagro-backup\/v1 ([0-9a-f]{32}) ([1-9][0-9]{0,3})\/([1-9][0-9]{0,3})$/
+/** Largest bundle: 64 parts of the largest safeguarded secret (3 MiB). */
+export const MAX_PARTS = 64
+
+const FILE_NAME = /^(config\.json|identity\.cbor|keys\/node\.json|keystore\/[A-Za-z0-9][A-Za-z0-9._-]{0,127})$/
+
+export interface BackupBundle {
+  readonly identity: CID
+  readonly name: string
+  readonly created: number
+  readonly keystore: 'software' | 'pkcs11'
+  readonly files: Readonly<Record<string, Uint8Array>>
+}
+
+export interface BackupLabel {
+  readonly backup: string
+  readonly part: number
+  readonly parts: number
+}
+
+export function backupLabel (l: BackupLabel): string {
+  return `milagro-backup/v1 ${l.backup} ${l.part}/${l.parts}`
+}
+
+export function parseBackupLabel (label: string): BackupLabel | undefined {
+  const m = BACKUP_LABEL.exec(label)
+  if (m === null) return undefined
+  const part = Number(m[2])
+  const parts = Number(m[3])
+  return part <= parts && parts <= MAX_PARTS ? { backup: m[1] as string, part, parts } : undefined
+}
+
+/** The bundle of a home (read from disk now). */
+export async function collectBundle (home: LoadedHome, now = Date.now()): Promise<BackupBundle> {
+  const p = home.paths
+  const files: Record<string, Uint8Array> = {}
+  const read = async (path: string): Promise<Uint8Array> => new Uint8Array(await readFile(path))
+  files['config.json'] = await read(p.configPath)
+  files['identity.cbor'] = await read(p.identityPath)
+  files['keys/node.json'] = await read(p.keysPath)
+  const names = await exists(p.keystoreDir) ? (await readdir(p.keystoreDir)).sort() : []
+  for (const name of names) {
+    // Temp files of an interrupted write start with a dot; only regular files are part of the store.
+    if (name.startsWith('.') || name.endsWith('.tmp') || !FILE_NAME.test(`keystore/${name}`)) continue
+    const path = join(p.keystoreDir, name)
+    if ((await stat(path)).isFile()) files[`keystore/${name}`] = await read(path)
+  }
+  return { identity: home.keys.identity.cid, name: home.config.name, created: now, keystore: home.config.keystore.backend, files }
+}
+
+export function encodeBundle (b: BackupBundle): Uint8Array {
+  return dagCbor.encode({ v: BACKUP_VERSION, identity: b.identity, name: b.name, created: b.created, keystore: b.keystore, files: b.files })
+}
+
+/** Parses a bundle; BackupError for anything that is not one (unknown version, stray file names). */
+export function decodeBundle (bytes: Uint8Array): BackupBundle {
+  let v: unknown
+  try {
+    v = dagCbor.decode(bytes)
+  } catch (err) {
+    throw new BackupError('the backup is not DAG-CBOR', { cause: err })
+  }
+  const r = v as Record<string, unknown> | null
+  if (r === null || typeof r !== 'object' || r.v !== BACKUP_VERSION) throw new BackupError(`not a version ${BACKUP_VERSION} node backup`)
+  const identity = CID.asCID(r.identity)
+  if (identity === null || typeof r.name !== 'string' || typeof r.created !== 'number' || (r.keystore !== 'software' && r.keystore !== 'pkcs11')) {
+    throw new BackupError('the backup lacks its identity, name, time or key store backend')
+  }
+  const files = r.files as Record<string, unknown> | null
+  if (files === null || typeof files !== 'object') throw new BackupError('the backup has no files')
+  for (const [name, content] of Object.entries(files)) {
+    if (!FILE_NAME.test(name) || !(content instanceof Uint8Array)) throw new BackupError(`the backup holds an unexpected file '${name.slice(0, 64)}'`)
+  }
+  for (const needed of ['config.json', 'identity.cbor', 'keys/node.json']) {
+    if (!(needed in files)) throw new BackupError(`the backup lacks ${needed}`)
+  }
+  return { identity, name: r.name, created: r.created, keystore: r.keystore, files: files as Record<string, Uint8Array> }
+}
+
+/** `bytes` cut into parts of at most MAX_SECRET_BYTES (one safeguarded deposit each). */
+export function partsOf (bytes: Uint8Array): Uint8Array[] {
+  const parts: Uint8Array[] = []
+  for (let at = 0; at < bytes.length; at += MAX_SECRET_BYTES) parts.push(bytes.subarray(at, at + MAX_SECRET_BYTES))
+  if (parts.length > MAX_PARTS) throw new BackupError(`the backup is ${bytes.length} bytes: over ${MAX_PARTS} parts of ${MAX_SECRET_BYTES}`)
+  return parts
+}
+
+/**
+ * Writes the bundle's files as a new home in `dir` (0700; keys and key store files 0600) with a
+ * fresh API token, and `config` edits applied to config.json (e.g. another listen address). Refuses
+ * a directory that already holds a node.
+ */
+export async function writeHome (bundle: BackupBundle, dir: string, config: Readonly<Record<string, unknown>> = {}): Promise<void> {
+  const paths = homePaths(dir)
+  if (await exists(paths.configPath) || await exists(paths.keysPath)) throw new BackupError(`a node already exists in ${paths.dir}; restore into a fresh home`)
+  await mkdir(paths.dir, { recursive: true, mode: 0o700 })
+  await mkdir(join(paths.dir, 'keys'), { recursive: true, mode: 0o700 })
+  await mkdir(paths.keystoreDir, { recursive: true, mode: 0o700 })
+  for (const [name, content] of Object.entries(bundle.files)) {
+    let bytes = content
+    if (name === 'config.json' && Object.keys(config).length > 0) {
+      const parsed = JSON.parse(new TextDecoder().decode(content)) as Record<string, unknown>
+      bytes = new TextEncoder().encode(JSON.stringify({ ...parsed, ...config }, null, 2) + '\n')
+    }
+    const mode = name === 'config.json' || name === 'identity.cbor' ? 0o644 : 0o600
+    await writeFileAtomic(join(paths.dir, name), bytes, mode)
+  }
+  await createApiToken(paths.apiTokenPath)
+}
