@@ -39,6 +39,8 @@ export interface Route {
   readonly params?: z.ZodType
   readonly query?: z.ZodType
   readonly body?: z.ZodType
+  /** Largest request body in bytes, when a route needs more than the server's default (64 KiB). */
+  readonly bodyLimit?: number
   readonly status: number
   readonly response: z.ZodType
   /** Error statuses this route documents (besides 401 and 500). */

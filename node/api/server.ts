@@ -120,6 +120,7 @@ export class ApiServer implements NodeService {
       method: r.method,
       url: r.url,
       config: { auth: r.auth },
+      ...(r.bodyLimit === undefined ? {} : { bodyLimit: r.bodyLimit }),
       handler: async (req: FastifyRequest, reply: FastifyReply) => {
         const params = r.params === undefined ? {} : validate(r.params, req.params, 'params')
         const query = r.query === undefined ? {} : validate(r.query, req.query, 'query')
