@@ -28,7 +28,16 @@ const STATUS: Readonly<Record<string, number>> = {
   NoServerSecretError: 409,
   ChallengeUsedError: 409,
   ChallengeExpiredError: 410,
-  TooManyChallengesError: 503
+  TooManyChallengesError: 503,
+  // Safeguard and backup (node/api/safeguard-routes.ts)
+  UnknownDepositError: 404,
+  UnknownBackupError: 404,
+  DepositStateError: 409,
+  DepositRevokedError: 409,
+  InsufficientSharesError: 409,
+  UnauthorizedSenderError: 403,
+  WrongBeneficiaryError: 409,
+  BackupError: 409
 }
 
 export interface HttpError {
