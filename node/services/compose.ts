@@ -7,6 +7,7 @@ import { CID } from 'multiformats/cid'
 import type { KeyStore } from '../../crypto/index.ts'
 import { nodeMachine } from '../../protocol/state/machine.ts'
 import { withMpin } from '../../protocol/mpin/machine.ts'
+import { withSafeguard } from '../../protocol/safeguard/machine.ts'
 import type { Effect, StateMachine } from '../../protocol/state/effects.ts'
 import { componentLogger, type Logger } from '../logger.ts'
 import type { LoadedHome } from '../home.ts'
@@ -18,11 +19,16 @@ import { countingKeyStore } from '../metrics.ts'
 import { MpinService, type MpinInit } from './mpin.ts'
 import { ApiServer, type ApiInit } from '../api/server.ts'
 import { mpinRoutes } from '../api/mpin-routes.ts'
+import { safeguardRoutes } from '../api/safeguard-routes.ts'
+import { Backups } from './backup.ts'
+import { SafeguardService, type SafeguardInit } from './safeguard.ts'
 
 export interface ServicesInit {
   readonly custody?: CustodyInit
   /** M-Pin D-TA settings; false: no M-Pin service (default: on when config.services has 'mpin'). */
   readonly mpin?: MpinInit | false
+  /** Safeguard settings; false: no safeguard service (default: on when config.services has 'safeguard'). */
+  readonly safeguard?: SafeguardInit | false
   /** REST API settings (default: config.api host and port); false: no API. */
   readonly api?: Partial<ApiInit> | false
 }
@@ -31,6 +37,8 @@ export interface ServicesInit {
 export interface Services {
   custody: CustodyService | undefined
   mpin: MpinService | undefined
+  safeguard: SafeguardService | undefined
+  backups: Backups | undefined
   keystore: KeyStore | undefined
   api: ApiServer | undefined
 }
@@ -42,7 +50,7 @@ export interface ServiceOptions {
 
 /** NodeOptions (machine, services) for a node of `home`, and a handle on its services. */
 export function nodeServices (home: LoadedHome, logger: Logger, init: ServicesInit = {}): { options: ServiceOptions, services: Services } {
-  const services: Services = { custody: undefined, mpin: undefined, keystore: undefined, api: undefined }
+  const services: Services = { custody: undefined, mpin: undefined, safeguard: undefined, backups: undefined, keystore: undefined, api: undefined }
   const factories: Array<(node: MilagroNode) => NodeService> = [
     (node) => {
       const keystore = countingKeyStore(keyStoreFor(home, componentLogger(logger, 'keystore')), node.metrics.keystoreOperations)
@@ -67,10 +75,21 @@ export function nodeServices (home: LoadedHome, logger: Logger, init: ServicesIn
       return service
     })
   }
+  if (init.safeguard !== false && home.config.services.includes('safeguard')) {
+    const safeguard = init.safeguard
+    factories.push((node) => {
+      const keystore = services.keystore
+      if (keystore === undefined) throw new Error('the safeguard service needs the key store of the custody service')
+      const service = new SafeguardService({ node: custodyPort(node), keystore, logger: componentLogger(logger, 'safeguard') }, { roles: home.config.roles, ...safeguard })
+      services.safeguard = service
+      services.backups = new Backups({ home, safeguard: service, logger: componentLogger(logger, 'backup') })
+      return service
+    })
+  }
   if (init.api !== false) {
     const api = init.api
     factories.push((node) => {
-      const server = new ApiServer({ node, custody: () => services.custody, routes: mpinRoutes(() => services.mpin), logger: componentLogger(logger, 'api') }, {
+      const server = new ApiServer({ node, custody: () => services.custody, routes: [...mpinRoutes(() => services.mpin), ...safeguardRoutes(() => services.safeguard, () => services.backups)], logger: componentLogger(logger, 'api') }, {
         host: api?.host ?? home.config.api.host,
         port: api?.port ?? home.config.api.port,
         tokenPath: api?.tokenPath ?? home.paths.apiTokenPath
@@ -79,5 +98,5 @@ export function nodeServices (home: LoadedHome, logger: Logger, init: ServicesIn
       return server
     })
   }
-  return { options: { machine: withMpin(nodeMachine()) as StateMachine<unknown, Effect>, services: factories }, services }
+  return { options: { machine: withSafeguard(withMpin(nodeMachine())) as StateMachine<unknown, Effect>, services: factories }, services }
 }
