@@ -1,0 +1,75 @@
+// `milagro sim` (node/commands/sim.ts): help, option checks, the summary table, and one small
+// real run through the command with the faults the other simulation tests do not inject
+// (delay, clean restart), printed as JSON and written as a report.
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { rejects } from 'node:assert/strict'
+import { existsSync } from 'node:fs'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Command } from 'commander'
+import { parseDuration, register, summaryText } from '../../../node/commands/sim.ts'
+import { sampleResult } from '../../simulations/sim-fixture.ts'
+import { run } from './home-log.ts'
+
+test('--help describes every option', async () => {
+  let help = ''
+  const program = new Command('milagro').exitOverride().configureOutput({ writeOut: (s) => { help += s } })
+  register(program)
+  await rejects(program.parseAsync(['sim', '--help'], { from: 'user' }), (e: Error) => e.name === 'CommanderError')
+  for (const option of ['--nodes', '--fiduciaries', '--orders', '--scenario', '--faults', '--fault-count', '--seed', '--duration', '--concurrency', '--order-timeout', '--pool-size', '--report', '--json', '--keep']) {
+    assert.match(help, new RegExp(`\\n\\s+${option}\\b`), option)
+  }
+  assert.match(help, /kill,\s+restart,\s+partition,\s+delay/)
+})
+
+test('durations: bare seconds, s, m, ms; anything else refused', () => {
+  assert.is(parseDuration('90'), 90_000)
+  assert.is(parseDuration('1.5m'), 90_000)
+  assert.is(parseDuration('250ms'), 250)
+  assert.is(parseDuration('2s'), 2_000)
+  assert.throws(() => parseDuration('soon'), (e: Error) => e.name === 'TypeError')
+  assert.throws(() => parseDuration('-1s'), (e: Error) => e.name === 'TypeError')
+})
+
+test('options that cannot make a simulation fail before anything starts', async () => {
+  await rejects(run(register, ['sim', '--nodes', '2', '--seed', '1']), (e: Error) => e.name === 'SimOptionsError' && e.message.includes('--nodes'))
+  await rejects(run(register, ['sim', '--faults', 'kill,flood']), (e: Error) => e.message.includes("'flood'"))
+  await rejects(run(register, ['sim', '--scenario', 'safeguard', '--seed', '1']), (e: Error) => e.name === 'SimOptionsError' && e.message.includes('safeguard'))
+})
+
+test('summary: the figures, the faults, each invariant, and the verdict naming what failed', () => {
+  const pass = summaryText(sampleResult(true), '/tmp/r/report.html')
+  assert.match(pass, /^milagro sim: 4 nodes \(1 fiduciary\), 4 custody orders, 2 in flight, faults kill,partition \(2\), seed 9/)
+  assert.match(pass, /orders {6}4\/4 completed, 0\.80 orders\/s/)
+  assert.match(pass, /#0 {2}kill n1 +at order 1 +1\.0 s → 2\.5 s/)
+  assert.match(pass, /ok {3}orders-final +4 checked/)
+  assert.match(pass, /\nPASS: every order completed and every invariant holds\nreport: \/tmp\/r\/report\.html$/)
+  const fail = summaryText(sampleResult(false))
+  assert.match(fail, /FAIL orders-final/)
+  assert.match(fail, / {11}- order #3 \(bafyorder3\): beneficiary node1 is at 'published', not 'redeemed'/)
+  assert.match(fail, /… 50 more/, 'envelopes-agree: 60 failures, 10 shown')
+  assert.match(fail, /\nFAIL: orders-final, envelopes-agree, 1 order\(s\) incomplete$/)
+})
+
+test('a small run through the command: --json result, report written, status 0', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'milagro-sim-cli-'))
+  try {
+    const out = await run(register, ['sim', '--nodes', '3', '--orders', '4', '--concurrency', '2', '--faults', 'delay,restart', '--seed', '11', '--json', '--report', dir, '--order-timeout', '60s'])
+    const r = JSON.parse(out.out) as { ok: boolean, options: { seed: number }, faults: Array<{ kind: string, startMs?: number, endMs?: number }>, summary: { completed: number }, report: { html: string, json: string }, timeline: Array<{ what: string, how?: string }> }
+    assert.is(out.status, 0)
+    assert.is(r.ok, true)
+    assert.is(r.options.seed, 11)
+    assert.is(r.summary.completed, 4)
+    assert.equal(r.faults.map((f) => f.kind).sort(), ['delay', 'restart'])
+    assert.ok(r.faults.every((f) => f.startMs !== undefined && f.endMs !== undefined))
+    assert.ok(r.timeline.some((e) => e.what === 'down' && e.how === 'stopped'), 'restart is a clean stop')
+    assert.ok(existsSync(r.report.html))
+    assert.match(await readFile(r.report.html, 'utf8'), /all invariants hold/)
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+})
+
+test.run()
