@@ -48,6 +48,18 @@ export class AdminSocketInUseError extends AdminError {
   }
 }
 
+/**
+ * The directory that would hold the admin socket is accessible by group or others: another user
+ * could reach the socket before its chmod, or replace it with one of their own. The node refuses to
+ * open it (it does not change the operator's directory mode for them).
+ */
+export class AdminSocketPermissionError extends AdminError {
+  constructor (message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'AdminSocketPermissionError'
+  }
+}
+
 /** The node answered with an error; `remoteName` is the error's name on the node's side. */
 export class AdminCommandError extends AdminError {
   readonly remoteName: string

@@ -2,17 +2,21 @@
 // `milagro admin`) talks to a running node. See protocol.ts for the wire format.
 //
 // Access control is the file system's: the socket is chmod 0600 right after it is bound, and it
-// lives in the node home, which is 0700 — so between bind and chmod no other user can reach it
-// either. Only the node's own user (and root) can connect. A stale socket file left by a crashed
+// lives in the node home, which must be 0700 — so between bind and chmod no other user can reach it
+// either, and no other user can unlink it and bind a socket of their own in its place. Only the
+// node's own user (and root) can connect. The node sets the socket's mode itself (it created the
+// socket), but it does not loosen or tighten the directory's: a directory accessible by group or
+// others is refused at start (AdminSocketPermissionError), as a readable key file or API token is. A stale socket file left by a crashed
 // node is removed at start; a socket some live node still answers on is refused
 // (AdminSocketInUseError), so two nodes never share a home.
 //
 // Errors in a request never stop the node: each is answered with a typed error and the
 // connection stays open (except after an oversized line, where the stream cannot be resynced).
-import { chmod, rm } from 'node:fs/promises'
+import { chmod, rm, stat } from 'node:fs/promises'
 import { connect, createServer, type Server, type Socket } from 'node:net'
+import { dirname } from 'node:path'
 import type { Logger } from 'pino'
-import { AdminSocketInUseError, RequestTooLargeError } from './errors.ts'
+import { AdminSocketInUseError, AdminSocketPermissionError, RequestTooLargeError } from './errors.ts'
 import { encodeResponse, MAX_REQUEST_BYTES, parseRequest, requestId, type AdminCommand, type AdminRequest, type AdminResponse } from './protocol.ts'
 
 export type AdminHandlers = { readonly [C in AdminCommand]: (request: AdminRequest) => Promise<unknown> }
@@ -39,6 +43,11 @@ export class AdminServer {
   async start (): Promise<void> {
     if (this.#server !== undefined) return
     const path = this.#init.socketPath
+    const dir = dirname(path)
+    const mode = (await stat(dir)).mode & 0o777
+    if ((mode & 0o077) !== 0) {
+      throw new AdminSocketPermissionError(`refusing to open the admin socket: ${dir} is accessible by group or others (mode ${mode.toString(8)}); run 'chmod 700 ${dir}'`)
+    }
     await removeStaleSocket(path)
     const server = createServer((socket) => { this.#serve(socket) })
     await new Promise<void>((resolve, reject) => {
