@@ -1,6 +1,7 @@
 // `milagro start`: runs a node in the foreground until SIGINT/SIGTERM (or `milagro admin stop`),
 // then stops it cleanly: in-flight appends finish, level closes, libp2p stops.
 import type { Command } from 'commander'
+import { excludeMemoryFromCoreDumps } from '../core-dumps.ts'
 import { exists } from '../fs.ts'
 import { defaultHome, homePaths, initHome, loadHome } from '../home.ts'
 import { createLogger } from '../logger.ts'
@@ -13,6 +14,8 @@ export function register (program: Command): void {
     .option('--home <dir>', 'node home directory (default: $MILAGRO_HOME or ~/.milagro)')
     .option('--name <name>', 'node name, when a new home is created', 'milagro-node')
     .action(async (opts: { home?: string, name: string }) => {
+      // Before any secret is read: a core dump of this process must not carry them (core-dumps.ts).
+      const coreDumpsFiltered = await excludeMemoryFromCoreDumps()
       const dir = opts.home ?? defaultHome()
       if (!await exists(homePaths(dir).configPath)) {
         const created = await initHome(dir, { name: opts.name })
@@ -20,6 +23,7 @@ export function register (program: Command): void {
       }
       const home = await loadHome(dir)
       const logger = createLogger({ level: home.config.log.level })
+      if (!coreDumpsFiltered) logger.warn('this platform cannot keep memory out of core dumps (no /proc/self/coredump_filter): disable them (ulimit -c 0)')
       // The services (reducers, key store, custody, REST API) run on top of the node.
       const { options: services } = nodeServices(home, logger)
       const node = createNode(home, { logger, ...services })
