@@ -6,8 +6,9 @@ import { register as init } from './init.ts'
 import { register as log } from './log.ts'
 import { register as mpin } from './mpin.ts'
 import { register as order } from './order.ts'
+import { register as sim } from './sim.ts'
 import { register as start } from './start.ts'
 
 export type RegisterCommand = (program: Command) => void
 
-export const commands: readonly RegisterCommand[] = [init, start, order, mpin, admin, audit, log]
+export const commands: readonly RegisterCommand[] = [init, start, order, mpin, sim, admin, audit, log]
