@@ -17,8 +17,10 @@
 // runner) would have no way to tell from a lost one; every other call is idempotent and simply
 // retried after the restart.
 import { createServer } from 'node:net'
+import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { readFile } from 'node:fs/promises'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { ApiClient, initHome, readApiToken, type LoadedHome } from '../../node/index.ts'
 import { CustodyChild, type Ready } from '../nodes/spawn.ts'
 import type { NodeStats } from '../nodes/control.ts'
@@ -134,13 +136,44 @@ export class Cluster {
     return n
   }
 
-  /** Starts every node and waits until each knows the identities of its counterparts. */
+  /**
+   * Starts every node and waits until each knows the identities of its counterparts. Nodes start
+   * in index order, a few at a time (each start is CPU-bound: loading the code), so the ones a
+   * node dials at start are mostly up already and no start waits behind dozens of others.
+   */
   async startAll (signal: AbortSignal): Promise<void> {
-    await Promise.all(this.nodes.map(async (n) => { await this.#spawn(n, false, signal) }))
-    await Promise.all(this.nodes.map(async (n) => {
+    let next = 0
+    const lanes = Math.max(2, 2 * availableParallelism())
+    let failure: unknown
+    await Promise.allSettled(Array.from({ length: Math.min(lanes, this.nodes.length) }, async () => {
+      while (next < this.nodes.length && failure === undefined) {
+        try {
+          await this.#spawn(this.node(next++), false, signal)
+        } catch (err) {
+          failure ??= err // stop starting more; the caller stops the ones that run
+        }
+      }
+    }))
+    if (failure !== undefined) throw failure
+    // A dial at start can fail (the peer was still loading); the redialer retries with a growing
+    // backoff. Dial what is still missing every few seconds instead of waiting that out.
+    const introduced = Promise.all(this.nodes.map(async (n) => {
       const peers = [...(this.#peers[n.index] ?? [])].map((j) => this.node(j).identity)
       await n.child?.knows(peers, signal)
     }))
+    let done = false
+    void introduced.finally(() => { done = true }).catch(() => {})
+    while (!done && !signal.aborted) {
+      await Promise.race([introduced, sleep(3_000)]).catch(() => {})
+      if (done || signal.aborted) break
+      await Promise.all(this.nodes.map(async (n) => {
+        for (const j of this.#peers[n.index] ?? []) {
+          const peer = this.node(j)
+          if (j < n.index && n.child?.identities.has(peer.identity) === false) await this.#control(n, { cmd: 'dial', addr: peer.addr }, signal).catch(() => {})
+        }
+      }))
+    }
+    await introduced
   }
 
   async #spawn (n: SimNode, restart: boolean, signal: AbortSignal): Promise<void> {

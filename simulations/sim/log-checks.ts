@@ -31,58 +31,63 @@ export async function checkLogs (cluster: Cluster, signal: AbortSignal): Promise
   const envelopes = new Map<string, Seen>()
   const byIdentity = new Map(cluster.nodes.map((n) => [n.identity, n.index]))
 
-  for (const n of cluster.nodes) {
-    signal.throwIfAborted()
-    const home = n.home.paths.dir
-    audited.checked++
-    let stores: Awaited<ReturnType<typeof openHomeStores>> | undefined
-    try {
-      stores = await openHomeStores(home)
-      const resolve = identityResolver(stores, home)
-      const report = await audit(stores, {
-        machine: nodeServices(n.home, silentLogger(), { api: false }).options.machine,
-        resolveSigningKey: async (cid) => (await resolve(cid)).doc.signingKey,
-        verifyEnvelope: envelopeVerifier(resolve),
-        signal
-      })
-      if (!report.ok) audited.fail(`node${n.index}: ${report.problem === undefined ? 'audit failed' : describeProblem(report.problem)}`)
-      else if (report.entries === 0) audited.fail(`node${n.index}: the log is empty`)
+  // Two homes at a time: an audit is CPU-bound (signature checks), the listing I/O-bound.
+  let next = 0
+  await Promise.all(Array.from({ length: Math.min(2, cluster.nodes.length) }, async () => {
+    while (next < cluster.nodes.length) {
+      const n = cluster.nodes[next++] as Cluster['nodes'][number]
+      signal.throwIfAborted()
+      const home = n.home.paths.dir
+      audited.checked++
+      let stores: Awaited<ReturnType<typeof openHomeStores>> | undefined
+      try {
+        stores = await openHomeStores(home)
+        const resolve = identityResolver(stores, home)
+        const report = await audit(stores, {
+          machine: nodeServices(n.home, silentLogger(), { api: false }).options.machine,
+          resolveSigningKey: async (cid) => (await resolve(cid)).doc.signingKey,
+          verifyEnvelope: envelopeVerifier(resolve),
+          signal
+        })
+        if (!report.ok) audited.fail(`node${n.index}: ${report.problem === undefined ? 'audit failed' : describeProblem(report.problem)}`)
+        else if (report.entries === 0) audited.fail(`node${n.index}: the log is empty`)
 
-      const { head, lastIndexed } = await logExtent(stores)
-      const last = Math.max(head?.seq ?? -1, lastIndexed)
-      const counts = new Map<string, { sent: number, received: number, digest: string }>()
-      for await (const item of listEntries(stores, { from: 0, to: last, signal })) {
-        const e = item.entry
-        if (e === undefined || e.link === undefined) continue
-        if (e.kind !== LOG_KINDS.envelopeSent && e.kind !== LOG_KINDS.envelopeReceived) continue
-        const cid = e.link.toString()
-        let c = counts.get(cid)
-        if (c === undefined) {
-          const [bytes] = await stores.blockstore.getBlocks([e.link])
-          if (bytes === undefined) { agree.fail(`node${n.index}: envelope ${cid} is in its log but not in its block store`); continue }
-          if (!blockMatches(e.link, bytes)) agree.fail(`node${n.index}: the bytes it holds for envelope ${cid} do not hash to that CID`)
-          c = { sent: 0, received: 0, digest: toHex(sha256(bytes)) }
-          counts.set(cid, c)
-          if (!envelopes.has(cid)) {
-            try {
-              const env = decodeEnvelope(bytes)
-              envelopes.set(cid, { sender: env.header.sender.toString(), recipients: env.header.recipients.map((r) => r.toString()), type: env.header.type, holders: new Map() })
-            } catch (err) {
-              agree.fail(`node${n.index}: envelope ${cid} does not decode: ${(err as Error).message}`)
-              continue
+        const { head, lastIndexed } = await logExtent(stores)
+        const last = Math.max(head?.seq ?? -1, lastIndexed)
+        const counts = new Map<string, { sent: number, received: number, digest: string }>()
+        for await (const item of listEntries(stores, { from: 0, to: last, signal })) {
+          const e = item.entry
+          if (e === undefined || e.link === undefined) continue
+          if (e.kind !== LOG_KINDS.envelopeSent && e.kind !== LOG_KINDS.envelopeReceived) continue
+          const cid = e.link.toString()
+          let c = counts.get(cid)
+          if (c === undefined) {
+            const [bytes] = await stores.blockstore.getBlocks([e.link])
+            if (bytes === undefined) { agree.fail(`node${n.index}: envelope ${cid} is in its log but not in its block store`); continue }
+            if (!blockMatches(e.link, bytes)) agree.fail(`node${n.index}: the bytes it holds for envelope ${cid} do not hash to that CID`)
+            c = { sent: 0, received: 0, digest: toHex(sha256(bytes)) }
+            counts.set(cid, c)
+            if (!envelopes.has(cid)) {
+              try {
+                const env = decodeEnvelope(bytes)
+                envelopes.set(cid, { sender: env.header.sender.toString(), recipients: env.header.recipients.map((r) => r.toString()), type: env.header.type, holders: new Map() })
+              } catch (err) {
+                agree.fail(`node${n.index}: envelope ${cid} does not decode: ${(err as Error).message}`)
+                continue
+              }
             }
           }
+          if (e.kind === LOG_KINDS.envelopeSent) c.sent++
+          else c.received++
         }
-        if (e.kind === LOG_KINDS.envelopeSent) c.sent++
-        else c.received++
+        for (const [cid, c] of counts) envelopes.get(cid)?.holders.set(n.index, { digest: c.digest, sent: c.sent, received: c.received })
+      } catch (err) {
+        audited.fail(`node${n.index}: its log could not be audited: ${(err as Error).name}: ${(err as Error).message}`)
+      } finally {
+        await stores?.stop()
       }
-      for (const [cid, c] of counts) envelopes.get(cid)?.holders.set(n.index, { digest: c.digest, sent: c.sent, received: c.received })
-    } catch (err) {
-      audited.fail(`node${n.index}: its log could not be audited: ${(err as Error).name}: ${(err as Error).message}`)
-    } finally {
-      await stores?.stop()
     }
-  }
+  }))
 
   for (const [cid, e] of envelopes) {
     agree.checked++
