@@ -263,7 +263,7 @@ export class Directory extends EventEmitter<DirectoryEvents> {
   async resolve (cid: CID, options: { from?: PeerId, signal?: AbortSignal } = {}): Promise<DirectoryEntry> {
     const known = await this.get(cid)
     if (known !== undefined) return known
-    const signal = options.signal ?? AbortSignal.timeout(this.#fetchTimeoutMs)
+    const signal = this.#bounded(options.signal)
     const bytes = await this.#fetch(cid, options.from, signal)
     if (bytes === undefined) throw new IdentityNotFoundError(`identity ${cid.toString()} is not known and could not be fetched`)
     return await this.accept(bytes, { cid, signal })
@@ -329,7 +329,7 @@ export class Directory extends EventEmitter<DirectoryEvents> {
       if (depth >= this.#maxDepth) {
         throw this.#reject('rotation-unavailable', `rotation chain of ${cid} is longer than ${this.#maxDepth}`, { cid })
       }
-      const bytes = await this.#fetch(supersedes, options.from, options.signal ?? AbortSignal.timeout(this.#fetchTimeoutMs))
+      const bytes = await this.#fetch(supersedes, options.from, this.#bounded(options.signal))
       if (bytes === undefined) {
         throw this.#reject('rotation-unavailable', `identity ${cid} supersedes ${supersedes.toString()}, which could not be fetched`, { cid })
       }
@@ -349,6 +349,12 @@ export class Directory extends EventEmitter<DirectoryEvents> {
       throw this.#reject('bad-rotation', (err as Error).message, { cid }, err)
     }
     return previous
+  }
+
+  /** A fetch always ends within fetchTimeoutMs; the caller's signal may end it sooner (not later). */
+  #bounded (signal: AbortSignal | undefined): AbortSignal {
+    const timeout = AbortSignal.timeout(this.#fetchTimeoutMs)
+    return signal === undefined ? timeout : AbortSignal.any([signal, timeout])
   }
 
   async #fetch (cid: CID, from: PeerId | undefined, signal: AbortSignal): Promise<Uint8Array | undefined> {
