@@ -18,10 +18,11 @@
 // lets in-flight appends finish, records the index watermark, then closes the databases. A node
 // never logs secret material; keys stay in `home.keys` and in the signer.
 //
-// The pool's threads start at the beginning of `start()`, while the rest starts, and load an M-Pin
-// curve on their first job for it (lazy: a node that never pairs never pays for mcl). The pool
-// must be running before the services start, and a pool that cannot start fails the node's start
-// with PoolStartError (no fallback to in-thread work). Batches smaller than POOL_MIN_BATCH are
+// The pool's threads start at the beginning of `start()`, while the stores and the log open, and
+// load an M-Pin curve on their first job for it (lazy: a node that never pairs never pays for mcl).
+// The pool must be running before the network starts (so that `start()` resolves as soon after
+// the node is reachable as before) and before the services; a pool that cannot start fails the
+// node's start with PoolStartError (no fallback to in-thread work). Batches smaller than POOL_MIN_BATCH are
 // checked in this thread (a thread hop costs more than a few Ed25519 verifications). The pool
 // stops last, after the services and the log.
 import { EventEmitter } from 'node:events'
@@ -292,6 +293,8 @@ export class MilagroNode extends EventEmitter<NodeEvents> {
       const sync = new Sync({ libp2p, directory, dispatcher, envelopes, index: db.sync, logger: componentLogger(log, 'sync') })
       const redial = new Redialer({ libp2p, directory, logger: componentLogger(log, 'redial') }, { bootstrap: o.bootstrap ?? home.config.bootstrap })
 
+      // The pool warmed up while the stores and the log opened; it must run before anything listens.
+      await poolReady
       await libp2p.start()
       started.push(async () => { await libp2p.stop() })
       await helia.start()
@@ -306,7 +309,6 @@ export class MilagroNode extends EventEmitter<NodeEvents> {
       redial.start()
       started.push(() => { redial.stop() })
 
-      await poolReady
       const running: Running = { stores, db, log: nodeLog, libp2p, helia, directory, outbox, envelopes, inbound, dispatcher, sync, redial, admin: undefined, pool }
       let admin: AdminServer | undefined
       if (o.admin !== false) {
