@@ -32,7 +32,7 @@ export class Api {
       method,
       headers: { ...(token === null ? {} : { authorization: `Bearer ${token}` }), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      signal: AbortSignal.timeout(30_000)
+      signal: AbortSignal.timeout(60_000)
     })
     const text = await res.text()
     this.responses.push(text)

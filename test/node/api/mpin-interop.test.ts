@@ -34,7 +34,7 @@ test('Milagro\'s client, with a client secret and time permit from our two D-TAs
     const today = dayOf(Date.now())
     const issue = async (api: Api, issuance: string): Promise<string> => {
       const r = await api.call('POST', '/v1/mpin/issuance', { issuance, curve: 'BN254', dtas })
-      const done = await api.call('GET', `/v1/mpin/issuance/${r.json.id as string}?wait=complete&timeoutMs=20000`)
+      const done = await api.call('GET', `/v1/mpin/issuance/${r.json.id as string}?wait=complete&timeoutMs=60000`)
       assert.is(done.json.status, 'complete')
       return done.json.id
     }

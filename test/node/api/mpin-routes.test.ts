@@ -43,7 +43,7 @@ test.after(async () => { await stopAll(nodes) })
 async function issued (api: Api, body: Record<string, unknown>): Promise<any> {
   const created = await api.call('POST', '/v1/mpin/issuance', { dtas, ...body })
   assert.is(created.status, 202, JSON.stringify(created.json))
-  const done = await api.call('GET', `/v1/mpin/issuance/${created.json.id as string}?wait=settled&timeoutMs=20000`)
+  const done = await api.call('GET', `/v1/mpin/issuance/${created.json.id as string}?wait=settled&timeoutMs=60000`)
   assert.is(done.status, 200)
   return done.json
 }

@@ -32,7 +32,7 @@ export async function makeHomes (names: readonly string[]): Promise<Array<{ dir:
 }
 
 /** Starts one node per home with its own M-Pin settings, and introduces every pair. */
-export async function startMpinNetwork (homes: ReadonlyArray<{ dir: string, init?: MpinInit }>, signal = AbortSignal.timeout(20_000)): Promise<MpinNode[]> {
+export async function startMpinNetwork (homes: ReadonlyArray<{ dir: string, init?: MpinInit }>, signal = AbortSignal.timeout(60_000)): Promise<MpinNode[]> {
   const nodes: MpinNode[] = []
   try {
     for (const h of homes) nodes.push(await startMpinNode(h.dir, h.init))

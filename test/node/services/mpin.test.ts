@@ -74,7 +74,7 @@ test('two D-TAs over TCP: client secret and time permit to a client, server secr
     const dtaInit = { authServers: [s!.cid] }
     nodes = await startMpinNetwork([{ dir: d1!.dir, init: dtaInit }, { dir: d2!.dir, init: dtaInit }, { dir: c!.dir }, { dir: s!.dir }])
     const [D1, D2, C, S] = nodes as [MpinNode, MpinNode, MpinNode, MpinNode]
-    const signal = AbortSignal.timeout(30_000)
+    const signal = AbortSignal.timeout(60_000)
     const name: CurveName = 'BLS12-381'
     const curve = await loadCurve(name)
     const dtas = [D1.node.identity.cid, D2.node.identity.cid]
@@ -154,7 +154,7 @@ test('entitlement over the network: a trusted principal gets a client its secret
     const dtaInit = { principals: [p!.cid] }
     nodes = await startMpinNetwork([{ dir: d1!.dir, init: dtaInit }, { dir: d2!.dir, init: dtaInit }, { dir: c!.dir }, { dir: p!.dir }, { dir: x!.dir }])
     const [D1, D2, C, P, X] = nodes as [MpinNode, MpinNode, MpinNode, MpinNode, MpinNode]
-    const signal = AbortSignal.timeout(30_000)
+    const signal = AbortSignal.timeout(60_000)
     const dtas = [D1.node.identity.cid, D2.node.identity.cid]
     const cid = C.node.identity.cid
 
@@ -210,7 +210,7 @@ test('bad answers at the beneficiary (not a D-TA of the request, an off-curve sh
     const [D1, D2, C] = nodes as [MpinNode, MpinNode, MpinNode]
     manual = await startCustodyNode(m!.dir, { mpin: false }, TEST_POOL) // a "D-TA" that answers by hand
     const M = manual
-    const signal = AbortSignal.timeout(30_000)
+    const signal = AbortSignal.timeout(60_000)
     for (const n of nodes) await introduce(M.node, n.node, signal)
     const curve = await loadCurve('BN254')
     const cid = C.node.identity.cid
@@ -264,7 +264,7 @@ test('a D-TA down when the request is sent answers once it is back; one node as 
     const started = await startMpinNetwork([{ dir: d1!.dir }, { dir: d2!.dir }, { dir: c!.dir }])
     nodes = started
     const [D1, D2, C] = started as [MpinNode, MpinNode, MpinNode]
-    const signal = AbortSignal.timeout(30_000)
+    const signal = AbortSignal.timeout(60_000)
     await D2.node.stop()
     const v = await C.mpin.requestIssuance({ issuance: 'client-secret', curve: 'BN254', dtas: [D1.node.identity.cid, D2.node.identity.cid] })
     await C.mpin.waitFor(v.id, (x) => x.answered.length === 1, { signal })
