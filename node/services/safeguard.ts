@@ -321,7 +321,12 @@ export class SafeguardService extends EventEmitter<SafeguardEvents> implements N
   #appended (a: Appended): void {
     for (const k of a.effects) this.#schedule(k)
     const fact = readFact(a.entry)
-    if (fact === undefined || fact.kind === SAFEGUARD_FACTS.rejected) return
+    if (fact === undefined) return
+    if (fact.kind === SAFEGUARD_FACTS.rejected) {
+      // A refusal changes no record but is part of the deposit's view (its refusals).
+      if (fact.deposit !== null) this.#waiters.wake(fact.deposit.toString())
+      return
+    }
     const id = fact.deposit.toString()
     const parked = this.#parked.get(id)
     if (parked !== undefined) {
