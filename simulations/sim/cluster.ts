@@ -35,7 +35,7 @@ export interface ClusterInit {
   readonly services: ReadonlyArray<'custody' | 'safeguard' | 'mpin'>
   /** Crypto pool threads per node. */
   readonly poolSize: number
-  /** Bound on one node's start (default 60 s). */
+  /** Bound on one node's start (default 120 s: a loaded machine can take that long to load the code). */
   readonly startTimeoutMs?: number
   readonly onEvent?: (event: NodeEvent) => void
 }
@@ -185,7 +185,7 @@ export class Cluster {
       ...denied.flatMap((p) => ['--deny', p])
     ])
     n.child = child
-    const bounded = AbortSignal.any([signal, AbortSignal.timeout(this.#init.startTimeoutMs ?? 60_000)])
+    const bounded = AbortSignal.any([signal, AbortSignal.timeout(this.#init.startTimeoutMs ?? 120_000)])
     let ready: Ready
     try {
       ready = await child.next<Ready>('ready', bounded)
