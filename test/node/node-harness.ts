@@ -72,7 +72,12 @@ export async function introduce (a: MilagroNode, b: MilagroNode, signal: AbortSi
     }
   }
   const waits = Promise.all([knows(a, b), knows(b, a)])
-  await a.connect(addrOf(b), { signal })
+  try {
+    await a.connect(addrOf(b), { signal })
+  } catch (err) {
+    waits.catch(() => {}) // the waits end with the signal; the connect error is the one to report
+    throw err
+  }
   await waits
 }
 
