@@ -27,6 +27,8 @@ const keystoreSchema = z.discriminatedUnion('backend', [
   }).strict().refine((k) => (k.pinEnv === undefined) !== (k.pinFile === undefined), { message: 'set exactly one of pinEnv or pinFile' })
 ])
 
+const identityCid = z.string().refine((s) => { try { return CID.parse(s).version === 1 } catch { return false } }, 'not an identity CID (CIDv1)')
+
 export const configSchema = z.object({
   version: z.literal(CONFIG_VERSION),
   name: z.string().min(1).max(64),
@@ -46,8 +48,18 @@ export const configSchema = z.object({
     /** Bitcoin network of the addresses this node publishes as principal. */
     network: z.enum(['mainnet', 'testnet', 'signet', 'regtest']).default('mainnet'),
     /** Identity CID of the fiduciary used when an order names none. */
-    defaultFiduciary: z.string().refine((s) => { try { return CID.parse(s).version === 1 } catch { return false } }, 'not an identity CID (CIDv1)').optional()
+    defaultFiduciary: identityCid.optional()
   }).strict().default({ network: 'mainnet' }),
+  mpin: z.object({
+    /** D-TA: identities that may ask for secrets on behalf of any beneficiary. */
+    principals: z.array(identityCid).default([]),
+    /** D-TA: identities (authentication servers) that may receive server-secret shares. */
+    authServers: z.array(identityCid).default([]),
+    /** D-TA: days before and after today for which time permits are issued. */
+    permitWindow: z.object({ before: z.number().int().min(0).max(366), after: z.number().int().min(0).max(366) }).strict().default({ before: 1, after: 1 }),
+    /** Authentication server: whether logins need a time permit. */
+    timePermits: z.enum(['optional', 'required']).default('optional')
+  }).strict().default({ principals: [], authServers: [], permitWindow: { before: 1, after: 1 }, timePermits: 'optional' }),
   storage: z.object({
     checkpointEvery: z.number().int().min(1).default(1000)
   }).strict().default({ checkpointEvery: 1000 })
@@ -88,6 +100,9 @@ export const ENV_OVERRIDES: ReadonlyArray<{ readonly env: string, readonly path:
   { env: 'MILAGRO_LOG_LEVEL', path: ['log', 'level'], type: 'string' },
   { env: 'MILAGRO_CUSTODY_NETWORK', path: ['custody', 'network'], type: 'string' },
   { env: 'MILAGRO_CUSTODY_DEFAULT_FIDUCIARY', path: ['custody', 'defaultFiduciary'], type: 'string' },
+  { env: 'MILAGRO_MPIN_PRINCIPALS', path: ['mpin', 'principals'], type: 'list' },
+  { env: 'MILAGRO_MPIN_AUTH_SERVERS', path: ['mpin', 'authServers'], type: 'list' },
+  { env: 'MILAGRO_MPIN_TIME_PERMITS', path: ['mpin', 'timePermits'], type: 'string' },
   { env: 'MILAGRO_STORAGE_CHECKPOINT_EVERY', path: ['storage', 'checkpointEvery'], type: 'number' }
 ]
 

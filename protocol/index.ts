@@ -17,3 +17,5 @@ export { combineReducers, createMachine, fold, type MachineInit, type CombinedSt
 export { nodeMachine, NODE_STATE_VERSION, summarize, type NodeState } from './state/machine.ts'
 export { inbox, inboxInitial, ENVELOPE_OPEN, type OpenEnvelopeEffect, type InboxState } from './state/inbox.ts'
 export * from './custody/index.ts'
+export { fullNodeMachine } from './machines.ts'
+export * as mpin from './mpin/index.ts'

@@ -4,7 +4,7 @@
 // summary, or the first bad entry (seq, CID, what is wrong) and exits with status 1.
 import { SingleBar } from 'cli-progress'
 import type { Command } from 'commander'
-import { nodeMachine, summarize } from '../../protocol/state/machine.ts'
+import { fullNodeMachine, summarize } from '../../protocol/index.ts'
 import { audit, type AuditReport } from '../../storage/audit.ts'
 import { describeProblem } from '../../storage/errors.ts'
 import { defaultHome, homePaths } from '../home.ts'
@@ -18,7 +18,7 @@ export function register (program: Command): void {
     .action(async (opts: { home?: string, json: boolean }) => {
       const home = homePaths(opts.home ?? defaultHome()).dir
       const stores = await openHomeStores(home)
-      let report: AuditReport<ReturnType<ReturnType<typeof nodeMachine>['apply']>['state']>
+      let report: AuditReport<unknown>
       const bar = process.stdout.isTTY && !opts.json
         ? new SingleBar({ format: 'auditing [{bar}] {percentage}% | {value}/{total} entries | {eta_formatted} left', stream: process.stdout, hideCursor: true })
         : undefined
@@ -26,10 +26,10 @@ export function register (program: Command): void {
         const resolveIdentity = identityResolver(stores, home)
         let barStarted = false
         report = await audit(stores, {
-          machine: nodeMachine(),
+          machine: fullNodeMachine(),
           resolveSigningKey: async (cid) => (await resolveIdentity(cid)).doc.signingKey,
           verifyEnvelope: envelopeVerifier(resolveIdentity),
-          countOrders: (s) => summarize(s).orders,
+          countOrders: (s) => summarize(s as Parameters<typeof summarize>[0]).orders,
           onProgress: (done, total) => {
             if (bar === undefined) return
             if (!barStarted) { bar.start(total, 0); barStarted = true }

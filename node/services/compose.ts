@@ -5,9 +5,7 @@
 // (NodeOptions.services).
 import { CID } from 'multiformats/cid'
 import type { KeyStore } from '../../crypto/index.ts'
-import { nodeMachine } from '../../protocol/state/machine.ts'
-import { withMpin } from '../../protocol/mpin/machine.ts'
-import { withSafeguard } from '../../protocol/safeguard/machine.ts'
+import { fullNodeMachine } from '../../protocol/index.ts'
 import type { Effect, StateMachine } from '../../protocol/state/effects.ts'
 import { componentLogger, type Logger } from '../logger.ts'
 import type { LoadedHome } from '../home.ts'
@@ -70,7 +68,14 @@ export function nodeServices (home: LoadedHome, logger: Logger, init: ServicesIn
     factories.push((node) => {
       const keystore = services.keystore
       if (keystore === undefined) throw new Error('the M-Pin service needs the key store of the custody service')
-      const service = new MpinService({ node: custodyPort(node), keystore, pool: node.parts.pool, logger: componentLogger(logger, 'mpin') }, { roles: home.config.roles, ...mpin })
+      const service = new MpinService({ node: custodyPort(node), keystore, pool: node.parts.pool, logger: componentLogger(logger, 'mpin') }, {
+        roles: home.config.roles,
+        principals: home.config.mpin.principals.map((c) => CID.parse(c)),
+        authServers: home.config.mpin.authServers.map((c) => CID.parse(c)),
+        permitWindow: home.config.mpin.permitWindow,
+        timePermits: home.config.mpin.timePermits,
+        ...mpin
+      })
       services.mpin = service
       return service
     })
@@ -98,5 +103,5 @@ export function nodeServices (home: LoadedHome, logger: Logger, init: ServicesIn
       return server
     })
   }
-  return { options: { machine: withSafeguard(withMpin(nodeMachine())) as StateMachine<unknown, Effect>, services: factories }, services }
+  return { options: { machine: fullNodeMachine(), services: factories }, services }
 }

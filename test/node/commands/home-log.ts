@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Command } from 'commander'
 import { seal } from '../../../protocol/envelope.ts'
-import { nodeMachine } from '../../../protocol/state/machine.ts'
+import { fullNodeMachine } from '../../../protocol/index.ts'
 import type { StoredEntry } from '../../../storage/entry.ts'
 import { LevelLog } from '../../../storage/log.ts'
 import { createStores, dataPaths } from '../../../storage/stores.ts'
@@ -25,7 +25,7 @@ export async function homeWithLog (n = 12): Promise<HomeLog> {
   const log = new LevelLog({ blockstore: stores.blockstore, state: stores.state }, {
     author: keys.identity.cid,
     signer: keys.signer,
-    machine: nodeMachine(),
+    machine: fullNodeMachine(),
     checkpointEvery: 5,
     resolveSigningKey: async (cid) => cid.equals(keys.identity.cid) ? keys.signer.publicKey : bob.signer.publicKey
   })

@@ -1,0 +1,10 @@
+// Public surface of the M-Pin D-TA protocol (re-exported by protocol/index.ts as `mpin`).
+export * from './errors.ts'
+export * from './types.ts'
+export * from './messages.ts'
+export * from './entitlement.ts'
+export * from './facts.ts'
+export * from './state.ts'
+export * from './reduce.ts'
+export * from './queries.ts'
+export * from './machine.ts'
