@@ -60,7 +60,7 @@ export function summaryText (r: SimResult, reportPath?: string): string {
   const row = (k: string, v: string): void => { lines.push(`  ${k.padEnd(12)}${v}`) }
   row('orders', `${r.summary.completed}/${r.summary.planned} completed, ${r.summary.ordersPerSecond.toFixed(2)} orders/s over the run`)
   const lat = r.latency
-  row('latency', `address p50 ${s(lat.address.p50)} p99 ${s(lat.address.p99)} · release p50 ${s(lat.release.p50)} p99 ${s(lat.release.p99)} · whole order p50 ${s(lat.total.p50)} p99 ${s(lat.total.p99)}`)
+  row('latency', `first stage p50 ${s(lat.first.p50)} p99 ${s(lat.first.p99)} · release p50 ${s(lat.release.p50)} p99 ${s(lat.release.p99)} · whole order p50 ${s(lat.total.p50)} p99 ${s(lat.total.p99)}`)
   row('memory', `${r.memory.rssPerNodeMiB.toFixed(0)} MiB RSS per node process${r.memory.pssPerNodeMiB === null ? '' : ` (PSS ${r.memory.pssPerNodeMiB.toFixed(0)} MiB)`}, largest ${r.memory.maxRssMiB.toFixed(0)} MiB`)
   row('time', `start ${s(r.phases.start)}, run ${s(r.phases.run)}, quiesce ${s(r.phases.quiesce)}${r.quiet ? '' : ' (NOT quiet)'}, checks ${s(r.phases.check)}, total ${s(r.phases.total)}`)
   if (r.summary.unexpectedExits > 0) row('crashes', `${r.summary.unexpectedExits} node process(es) exited on their own`)
@@ -90,7 +90,7 @@ export function register (program: Command): void {
     .addOption(new Option('--nodes <n>', 'nodes, one process each (at least 3)').argParser(integer('--nodes')).default(5))
     .addOption(new Option('--fiduciaries <k>', 'how many of them are fiduciaries; the rest split into principals and beneficiaries').argParser(integer('--fiduciaries')).default(DEFAULTS.fiduciaries))
     .addOption(new Option('--orders <m>', 'orders to run').argParser(integer('--orders')).default(DEFAULTS.orders))
-    .addOption(new Option('--scenario <name>', 'what the orders are (safeguard and mpin: not available yet)').choices(SCENARIOS).default('custody'))
+    .addOption(new Option('--scenario <name>', 'what the orders are: custody wallets, safeguarded secrets (k-of-n), M-Pin client secrets and logins, or a seeded mix').choices(SCENARIOS).default('custody'))
     .addOption(new Option('--faults <list>', `comma-separated faults to inject: ${FAULT_KINDS.join(', ')} (kill: SIGKILL and restart; restart: clean stop and start; partition: connection gating, then heal; delay: held envelope deliveries)`).argParser(faultList).default([], 'none'))
     .addOption(new Option('--fault-count <n>', 'how many faults (default: one per listed kind)').argParser(integer('--fault-count')))
     .addOption(new Option('--seed <s>', 'seed of the plan: roles, orders, fault schedule (default: random, printed)').argParser(integer('--seed')))

@@ -10,9 +10,11 @@
 // On stdin: the line `stop`, or control requests `{"id": n, "cmd": …}` (control.ts: partitions
 // through the connection gater, message delay, a test hook that loses one delivery, stats).
 // `--pool-size N` sizes the node's crypto pool (default one thread per core); `--deny PEER` starts
-// with the gater already refusing that peer id.
+// with the gater already refusing that peer id; `--mpin-auth-server CID` (a D-TA setting) names an
+// identity that may receive M-Pin server-secret shares.
 import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
+import { CID } from 'multiformats/cid'
 import { loadHome } from '../../node/home.ts'
 import { silentLogger } from '../../node/logger.ts'
 import { createNode } from '../../node/node.ts'
@@ -26,6 +28,7 @@ const { values } = parseArgs({
     bootstrap: { type: 'string', multiple: true },
     listen: { type: 'string', multiple: true },
     deny: { type: 'string', multiple: true },
+    'mpin-auth-server': { type: 'string', multiple: true },
     'pool-size': { type: 'string' },
     fast: { type: 'boolean', default: false }
   }
@@ -34,7 +37,8 @@ const out = (msg: unknown): void => { process.stdout.write(JSON.stringify(msg) +
 
 const home = await loadHome(values.home as string)
 const logger = silentLogger()
-const { options, services } = nodeServices(home, logger, { api: { host: '127.0.0.1', port: 0 } })
+const authServers = (values['mpin-auth-server'] ?? []).map((c) => CID.parse(c))
+const { options, services } = nodeServices(home, logger, { api: { host: '127.0.0.1', port: 0 }, ...(authServers.length === 0 ? {} : { mpin: { authServers } }) })
 const gater = createGater()
 for (const peer of values.deny ?? []) gater.denied.add(peer) // a node restarted inside a partition stays in it
 const node = createNode(home, {

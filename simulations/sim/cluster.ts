@@ -33,6 +33,8 @@ export interface ClusterInit {
   readonly plan: Plan
   /** `services` of each home's config. */
   readonly services: ReadonlyArray<'custody' | 'safeguard' | 'mpin'>
+  /** M-Pin: nodes the D-TAs issue server secrets to (they also get the beneficiary role, to ask for their own). */
+  readonly mpinAuthServers?: readonly number[]
   /** Crypto pool threads per node. */
   readonly poolSize: number
   /** Bound on one node's start (default 120 s: a loaded machine can take that long to load the code). */
@@ -121,9 +123,10 @@ export class Cluster {
   static async create (init: ClusterInit): Promise<Cluster> {
     const n = init.plan.roles.length
     const ports = await freePorts(n)
+    const servers = new Set(init.mpinAuthServers ?? [])
     const homes = await Promise.all(init.plan.roles.map(async (role, i) => await initHome(join(init.dir, `node${i}`), {
       name: `node${i}`,
-      roles: [role],
+      roles: servers.has(i) && role !== 'beneficiary' ? [role, 'beneficiary'] : [role],
       services: [...init.services],
       listen: [`/ip4/127.0.0.1/tcp/${ports[i] as number}`]
     })))
@@ -182,7 +185,8 @@ export class Cluster {
     const child = new CustodyChild(n.home.paths.dir, [
       '--fast', '--listen', n.listen, '--pool-size', String(this.#init.poolSize),
       ...peers.flatMap((j) => ['--bootstrap', this.node(j).addr]),
-      ...denied.flatMap((p) => ['--deny', p])
+      ...denied.flatMap((p) => ['--deny', p]),
+      ...(this.#init.mpinAuthServers ?? []).flatMap((j) => ['--mpin-auth-server', this.node(j).identity])
     ])
     n.child = child
     const bounded = AbortSignal.any([signal, AbortSignal.timeout(this.#init.startTimeoutMs ?? 120_000)])

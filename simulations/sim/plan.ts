@@ -3,7 +3,12 @@
 // and seed get the same plan; only timing (what the faults happen to interrupt) differs.
 //
 // Roles: a seeded shuffle of the nodes; the first `fiduciaries` are fiduciaries, the rest are
-// split between principals (the larger half) and beneficiaries. Each order takes one of each.
+// split between principals (the larger half) and beneficiaries. Each order takes a principal and
+// a beneficiary, and its fiduciaries by kind:
+//   custody    one fiduciary
+//   safeguard  n of them (1..3) with a threshold k (1..n), and a secret (seeded bytes) to deposit
+//   mpin       every fiduciary, as the D-TAs: the beneficiary is the M-Pin client and the
+//              principal the authentication server, whose server secret comes from the same D-TAs
 //
 // Faults are triggered by order progress, not by the clock: fault i fires when order `atOrder`
 // starts (`--duration` paces order starts, so it also places the faults in time). Kinds cycle
@@ -48,8 +53,14 @@ export interface PlannedOrder {
   readonly kind: OrderKind
   readonly principal: number
   readonly beneficiary: number
-  readonly fiduciary: number
+  /** custody: one; safeguard: n; mpin: every fiduciary (the D-TAs). */
+  readonly fiduciaries: readonly number[]
+  /** custody: the wallet's network. */
   readonly network: BitcoinNetwork
+  /** safeguard: shares needed to recover. */
+  readonly threshold?: number
+  /** safeguard: the secret deposited, hex (seeded test data). */
+  readonly secret?: string
 }
 
 export interface PlannedFault {
@@ -108,14 +119,24 @@ export function makePlan (options: SimOptions, available: readonly OrderKind[]):
   const F = having('fiduciary')
   const kinds: readonly OrderKind[] = options.scenario === 'mixed' ? available : [options.scenario]
 
-  const orders: PlannedOrder[] = Array.from({ length: options.orders }, (_, index) => ({
-    index,
-    kind: rng.pick(kinds),
-    principal: rng.pick(P),
-    beneficiary: rng.pick(B),
-    fiduciary: rng.pick(F),
-    network: rng.pick(BITCOIN_NETWORKS)
-  }))
+  const orders: PlannedOrder[] = Array.from({ length: options.orders }, (_, index) => {
+    const kind = rng.pick(kinds)
+    const principal = rng.pick(P)
+    const beneficiary = rng.pick(B)
+    const fiduciary = rng.pick(F)
+    const network = rng.pick(BITCOIN_NETWORKS)
+    switch (kind) {
+      case 'custody':
+        return { index, kind, principal, beneficiary, fiduciaries: [fiduciary], network }
+      case 'safeguard': {
+        const n = rng.int(1, Math.min(3, F.length))
+        const secret = Array.from({ length: 32 }, () => rng.int(0, 255).toString(16).padStart(2, '0')).join('')
+        return { index, kind, principal, beneficiary, fiduciaries: rng.shuffle(F).slice(0, n).sort((a, b) => a - b), network, threshold: rng.int(1, n), secret }
+      }
+      case 'mpin':
+        return { index, kind, principal, beneficiary, fiduciaries: F, network }
+    }
+  })
 
   const count = options.faultCount ?? options.faults.length
   const first = Math.floor(options.orders * 0.1)
@@ -149,7 +170,7 @@ export function makePlan (options: SimOptions, available: readonly OrderKind[]):
 export function counterparts (plan: Plan): ReadonlyArray<ReadonlySet<number>> {
   const sets = plan.roles.map(() => new Set<number>())
   for (const o of plan.orders) {
-    const parties = [o.principal, o.beneficiary, o.fiduciary]
+    const parties = [o.principal, o.beneficiary, ...o.fiduciaries]
     for (const a of parties) for (const b of parties) if (a !== b) sets[a]?.add(b)
   }
   return sets

@@ -90,7 +90,7 @@ export function renderReport (r: SimResult): string {
     const address = x.publishedMs !== undefined && x.startedMs !== undefined ? x.publishedMs - x.startedMs : undefined
     const release = x.redeemedMs !== undefined && x.releaseMs !== undefined ? x.redeemedMs - x.releaseMs : undefined
     const cell = (v: number | undefined): string => `<td class="num" data-v="${v ?? -1}">${ms(v)}</td>`
-    return `<tr><td data-v="${x.index}">${x.index}</td><td><code title="${h(x.id ?? '')}">${h(x.id === undefined ? '–' : `…${x.id.slice(-10)}`)}</code></td><td>n${x.principal} → n${x.beneficiary}, n${x.fiduciary}</td><td>${h(x.network)}</td>${cell(address)}${cell(release)}${cell(total)}<td class="${x.doneMs !== undefined ? 'pass' : 'fail'}">${x.doneMs !== undefined ? 'final' : h(x.error ?? 'incomplete')}</td></tr>`
+    return `<tr><td data-v="${x.index}">${x.index}</td><td><code title="${h(x.id ?? '')}">${h(x.id === undefined ? '–' : `…${x.id.slice(-10)}`)}</code></td><td>${h(x.kind)}</td><td>n${x.principal} → n${x.beneficiary} · ${x.fiduciaries.map((f) => `n${f}`).join(' ')}${x.threshold === undefined ? '' : ` (${x.threshold} of ${x.fiduciaries.length})`}</td><td>${x.kind === 'custody' ? h(x.network) : '–'}</td>${cell(address)}${cell(release)}${cell(total)}<td class="${x.doneMs !== undefined ? 'pass' : 'fail'}">${x.doneMs !== undefined ? 'final' : h(x.error ?? 'incomplete')}</td></tr>`
   }).join('')
   const roles = r.roles.map((role, i) => `n${i} ${role}`).join(', ')
   const legend = Object.entries(FAULT_COLORS).filter(([k]) => r.faults.some((f) => f.kind === k)).map(([k, c]) => `<span><i style="background:${c}"></i>${h(k)}</span>`).join('')
@@ -104,7 +104,7 @@ export function renderReport (r: SimResult): string {
 <div class="cards">
 ${card('orders completed', `${s.completed} / ${s.planned}`)}
 ${card('throughput', `${s.ordersPerSecond.toFixed(2)} orders/s`, 'completed orders per second over the run phase')}
-${card('latency p50 / p99', `${ms(r.latency.total.p50)} / ${ms(r.latency.total.p99)}`, 'created → final at all parties')}
+${card('latency p50 / p99', `${ms(r.latency.total.p50)} / ${ms(r.latency.total.p99)}`, 'start → final at all parties')}
 ${card('faults injected', String(s.faults))}
 ${card('RSS per node', mib(r.memory.rssPerNodeMiB), 'mean resident set size of the node processes at the end of the run')}
 ${card('PSS per node', mib(r.memory.pssPerNodeMiB), 'proportional set size: shared pages split between the processes')}
@@ -118,9 +118,9 @@ ${card('network quiet at the end', r.quiet ? 'yes' : 'NO', 'every outbox empty b
 <h2>Latency distribution</h2>
 <section class="panel">${latencyChart(r)}
 <table><thead><tr><th>step</th><th class="num">orders</th><th class="num">p50</th><th class="num">p90</th><th class="num">p99</th><th class="num">max</th></tr></thead><tbody>
-${percentileRow('address published (create → wallet at the principal)', r.latency.address)}
-${percentileRow('release (request → redeemed at the beneficiary)', r.latency.release)}
-${percentileRow('whole order (create → final at all parties)', r.latency.total)}
+${percentileRow('first stage (start → address published / shares held / client secret issued)', r.latency.first)}
+${percentileRow('release (request → key redeemed / secret recovered; M-Pin: export → login accepted)', r.latency.release)}
+${percentileRow('whole order (start → final at all parties)', r.latency.total)}
 </tbody></table></section>
 <h2>Memory of the node processes</h2>
 <section class="panel">${memoryChart(r)}<div class="legend"><span><i style="background:#0969da"></i>mean RSS</span><span><i style="background:#cf222e"></i>largest RSS</span><span><i style="background:#1a7f37"></i>mean PSS</span></div></section>
@@ -128,7 +128,7 @@ ${percentileRow('whole order (create → final at all parties)', r.latency.total
 <section class="panel">${r.faults.length === 0 ? '<p>No faults were injected.</p>' : `<table><thead><tr><th>#</th><th>fault</th><th class="num">at order</th><th class="num">start</th><th class="num">healed</th><th class="num">planned</th><th></th></tr></thead><tbody>${faults}</tbody></table>`}</section>
 <h2>Orders</h2>
 <section class="panel"><details${r.orders.length <= 30 ? ' open' : ''}><summary>${r.orders.length} orders (click a column to sort)</summary>
-<table id="orders"><thead><tr><th>#</th><th>id</th><th>principal → beneficiary, fiduciary</th><th>network</th><th class="num">address</th><th class="num">release</th><th class="num">total</th><th>state</th></tr></thead><tbody>${orders}</tbody></table></details>
+<table id="orders"><thead><tr><th>#</th><th>id</th><th>kind</th><th>principal → beneficiary · fiduciaries</th><th>network</th><th class="num">first stage</th><th class="num">release</th><th class="num">total</th><th>state</th></tr></thead><tbody>${orders}</tbody></table></details>
 <p class="sub">Roles: ${h(roles)}</p></section>
 </main>
 <script>${SCRIPT}</script>

@@ -126,7 +126,7 @@ export function latencyChart (r: SimResult): string {
   for (const t of totals) { const i = Math.min(bins - 1, Math.floor(t / 1000 / width)); counts[i] = (counts[i] as number) + 1 }
   const yTicks = niceTicks(Math.max(1, ...counts), 4)
   const f = frame(280, xMax, yTicks[yTicks.length - 1] as number)
-  const parts: string[] = [axes(f, xTicks, yTicks, 'order latency, created → final at all parties (s)', 'orders')]
+  const parts: string[] = [axes(f, xTicks, yTicks, 'order latency, start → final at all parties (s)', 'orders')]
   counts.forEach((c, i) => {
     if (c === 0) return
     const x = f.x(i * width)

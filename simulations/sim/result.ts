@@ -4,7 +4,7 @@
 import type { FaultRecord } from './faults.ts'
 import type { InvariantResult } from './invariants.ts'
 import type { Role, Scenario, FaultKind } from './plan.ts'
-import type { OrderRecord } from './scenario-custody.ts'
+import type { OrderRecord } from './orders.ts'
 
 export const RESULT_VERSION = 1
 
@@ -66,7 +66,7 @@ export interface SimResult {
     /** Node processes that exited without being told to (restarted for the checks). */
     readonly unexpectedExits: number
   }
-  readonly latency: { readonly address: Percentiles, readonly release: Percentiles, readonly total: Percentiles }
+  readonly latency: { readonly first: Percentiles, readonly release: Percentiles, readonly total: Percentiles }
   /** Orders completed per `bucketMs` of the run phase. */
   readonly throughput: { readonly bucketMs: number, readonly completed: readonly number[] }
   readonly memory: {
@@ -105,7 +105,7 @@ export function throughputSeries (records: readonly OrderRecord[], runMs: number
 export function latencies (records: readonly OrderRecord[]): SimResult['latency'] {
   const take = (f: (r: OrderRecord) => number | undefined): number[] => records.map(f).filter((v): v is number => v !== undefined)
   return {
-    address: percentiles(take((r) => r.publishedMs !== undefined && r.startedMs !== undefined ? r.publishedMs - r.startedMs : undefined)),
+    first: percentiles(take((r) => r.publishedMs !== undefined && r.startedMs !== undefined ? r.publishedMs - r.startedMs : undefined)),
     release: percentiles(take((r) => r.redeemedMs !== undefined && r.releaseMs !== undefined ? r.redeemedMs - r.releaseMs : undefined)),
     total: percentiles(take((r) => r.doneMs !== undefined && r.startedMs !== undefined ? r.doneMs - r.startedMs : undefined))
   }

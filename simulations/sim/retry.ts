@@ -5,12 +5,15 @@
 import { ApiCallError, type ApiClient } from '../../node/index.ts'
 import type { Cluster } from './cluster.ts'
 
+const UNKNOWN_YET = new Set(['UnknownOrderError', 'UnknownDepositError', 'UnknownIssuanceError'])
+
 /** Whether a failed API call may simply be repeated later. */
 export function retryable (err: unknown): boolean {
   const e = err as Error
   // undici: 'fetch failed' (refused, reset) or 'terminated' (the node died while answering)
   if (e.name === 'TypeError') return e.message === 'fetch failed' || e.message === 'terminated'
-  if (e instanceof ApiCallError) return e.status >= 500 || (e.status === 404 && e.remoteName === 'UnknownOrderError')
+  // 404 for an order this node has not heard of yet (its first envelope is still on its way)
+  if (e instanceof ApiCallError) return e.status >= 500 || (e.status === 404 && UNKNOWN_YET.has(e.remoteName))
   return false
 }
 

@@ -3,7 +3,8 @@
 //   1. plan      roles, orders and faults from the seed (plan.ts)
 //   2. start     N node processes on fresh homes in a temp directory (cluster.ts), each knowing
 //                its counterparts
-//   3. run       orders with `concurrency` in flight through the REST API (scenario-custody.ts);
+//   3. run       orders with `concurrency` in flight through the REST API (scenario-*.ts: custody,
+//                safeguard, M-Pin, after what a scenario prepares once, e.g. server secrets);
 //                each fault fires when its order starts and heals after its duration (faults.ts)
 //   4. quiesce   all faults healed, every node up, every outbox empty (bounded)
 //   5. check     orders-final, orders-unique, keys-match-addresses through the APIs; then a clean
@@ -21,12 +22,17 @@ import { Cluster, type NodeEvent } from './cluster.ts'
 import { FaultRunner } from './faults.ts'
 import type { InvariantResult } from './invariants.ts'
 import { checkLogs } from './log-checks.ts'
+import { recordOf, type OrderRecord, type ScenarioContext, type ScenarioRunner } from './orders.ts'
 import { makePlan, type OrderKind, type PlannedFault, type SimOptions } from './plan.ts'
 import { latencies, RESULT_VERSION, throughputSeries, type MemorySample, type SimResult, type TimelineEvent } from './result.ts'
-import { runCustodyOrder, type OrderRecord } from './scenario-custody.ts'
+import { custody } from './scenario-custody.ts'
+import { mpin } from './scenario-mpin.ts'
+import { safeguard } from './scenario-safeguard.ts'
 
-/** Order kinds the nodes can run today (safeguard and M-Pin scenarios are not wired yet). */
-export const AVAILABLE_KINDS: readonly OrderKind[] = ['custody']
+/** How each kind of order is run and checked. */
+export const SCENARIO_RUNNERS: Readonly<Record<OrderKind, ScenarioRunner>> = { custody, safeguard, mpin }
+/** Order kinds the nodes can run. */
+export const AVAILABLE_KINDS: readonly OrderKind[] = ['custody', 'safeguard', 'mpin']
 
 export type Phase = 'starting' | 'running' | 'quiescing' | 'checking' | 'done'
 
@@ -73,10 +79,20 @@ export async function runSim (options: RunOptions): Promise<SimResult & { readon
     if (e.what === 'down' && e.how === 'exited') unexpectedExits++
     timeline.push({ t: now(), node: e.node, what: e.what, ...(e.how === undefined ? {} : { how: e.how }) })
   }
-  const records: OrderRecord[] = plan.orders.map((o) => ({ index: o.index, kind: o.kind, principal: o.principal, beneficiary: o.beneficiary, fiduciary: o.fiduciary, network: o.network }))
+  const records: OrderRecord[] = plan.orders.map(recordOf)
+  const kinds = new Set(plan.orders.map((o) => o.kind))
   let completed = 0
   let failed = 0
-  const cluster = await Cluster.create({ dir, plan, services: ['custody'], poolSize: options.poolSize ?? 1, onEvent })
+  const cluster = await Cluster.create({
+    dir,
+    plan,
+    // The custody service is always on: it owns the key store the other services use.
+    services: ['custody', ...(kinds.has('safeguard') ? ['safeguard' as const] : []), ...(kinds.has('mpin') ? ['mpin' as const] : [])],
+    ...(kinds.has('mpin') ? { mpinAuthServers: [...new Set(plan.orders.filter((o) => o.kind === 'mpin').map((o) => o.principal))] } : {}),
+    poolSize: options.poolSize ?? 1,
+    onEvent
+  })
+  const ctx: ScenarioContext = { cluster, now, plan, serverSecrets: new Map() }
   const faults = new FaultRunner(cluster, now)
   const progress = (): void => {
     options.onProgress?.({ phase, total: plan.orders.length, completed, failed, activeFaults: faults.active, nodesDown: cluster.nodes.filter((n) => !n.up).length })
@@ -98,6 +114,7 @@ export async function runSim (options: RunOptions): Promise<SimResult & { readon
     phases.start = performance.now() - t0
     const first = plan.orders[0]
     if (options.testHooks?.dropDelivery !== undefined && first !== undefined) await cluster.dropNext(first.principal, options.testHooks.dropDelivery, signal)
+    for (const kind of kinds) await SCENARIO_RUNNERS[kind].prepare?.(ctx, AbortSignal.any([signal, AbortSignal.timeout(options.orderTimeoutMs)]))
 
     phase = 'running'
     runStart = performance.now()
@@ -117,7 +134,7 @@ export async function runSim (options: RunOptions): Promise<SimResult & { readon
         while (pending.length > 0 && (pending[0] as PlannedFault).atOrder <= i) faults.fire(pending.shift() as PlannedFault, signal)
         const deadline = AbortSignal.any([signal, AbortSignal.timeout(options.orderTimeoutMs)])
         try {
-          await runCustodyOrder(cluster, record, now, deadline)
+          await SCENARIO_RUNNERS[record.kind].run(ctx, record, deadline)
           completed++
         } catch (err) {
           const e = err as Error
@@ -142,7 +159,7 @@ export async function runSim (options: RunOptions): Promise<SimResult & { readon
     phase = 'checking'
     progress()
     const c0 = performance.now()
-    invariants.push(...await checkThroughApis(cluster, records, signal))
+    invariants.push(...await checkThroughApis(ctx, SCENARIO_RUNNERS, records, signal))
     clearInterval(ticker)
     await cluster.stopAll()
     invariants.push(...await checkLogs(cluster, signal))

@@ -1,10 +1,10 @@
 // A made-up simulation result for the report and CLI tests (no processes run).
 import { latencies, throughputSeries, type SimResult } from '../../simulations/sim/result.ts'
-import type { OrderRecord } from '../../simulations/sim/scenario-custody.ts'
+import type { OrderRecord } from '../../simulations/sim/orders.ts'
 
 function order (index: number, startedMs: number, doneMs?: number): OrderRecord {
   return {
-    index, kind: 'custody', principal: 0, beneficiary: 1, fiduciary: 2, network: 'regtest', id: `bafyorder${index}`,
+    index, kind: 'custody', principal: 0, beneficiary: 1, fiduciaries: [2], network: 'regtest', id: `bafyorder${index}`,
     startedMs, createdMs: startedMs + 5, publishedMs: startedMs + 100, releaseMs: startedMs + 110,
     ...(doneMs === undefined ? { error: 'not final after 60000 ms' } : { redeemedMs: doneMs - 10, doneMs })
   }

@@ -41,13 +41,15 @@ test('roles: the asked number of fiduciaries, the rest split into principals and
   for (const o of plan.orders) {
     assert.is(plan.roles[o.principal], 'principal')
     assert.is(plan.roles[o.beneficiary], 'beneficiary')
-    assert.is(plan.roles[o.fiduciary], 'fiduciary')
+    assert.is(o.fiduciaries.length, 1)
+    assert.is(plan.roles[o.fiduciaries[0] as number], 'fiduciary')
     assert.is(o.kind, 'custody')
     assert.ok(['mainnet', 'testnet', 'signet', 'regtest'].includes(o.network))
   }
   const peers = counterparts(plan)
   for (const o of plan.orders) {
-    assert.ok(peers[o.principal]?.has(o.beneficiary) === true && peers[o.beneficiary]?.has(o.fiduciary) === true && peers[o.fiduciary]?.has(o.principal) === true)
+    const f = o.fiduciaries[0] as number
+    assert.ok(peers[o.principal]?.has(o.beneficiary) === true && peers[o.beneficiary]?.has(f) === true && peers[f]?.has(o.principal) === true)
   }
 })
 
@@ -78,9 +80,30 @@ test('options that cannot make a simulation are refused with SimOptionsError nam
   refused({ seed: -1 }, '--seed')
   refused({ faults: ['flood' as 'kill'] }, '--faults')
   refused({ faults: [], faultCount: 2 }, '--fault-count')
-  refused({ scenario: 'safeguard' }, 'safeguard')
+  refused({ scenario: 'safeguard' }, 'safeguard') // when the nodes do not run it
   // mixed draws among what is available
   assert.ok(makePlan({ ...base, scenario: 'mixed' }, ['custody']).orders.every((o) => o.kind === 'custody'))
+})
+
+test('safeguard and M-Pin orders: n-of-k fiduciaries with a threshold and a secret; every fiduciary as a D-TA', () => {
+  const plan = makePlan({ ...base, fiduciaries: 4, scenario: 'mixed' }, ['custody', 'safeguard', 'mpin'])
+  const F = plan.roles.flatMap((r, i) => r === 'fiduciary' ? [i] : [])
+  const kinds = new Set(plan.orders.map((o) => o.kind))
+  assert.equal([...kinds].sort(), ['custody', 'mpin', 'safeguard'], 'mixed draws every kind')
+  for (const o of plan.orders) {
+    if (o.kind === 'safeguard') {
+      assert.ok(o.fiduciaries.length >= 1 && o.fiduciaries.length <= 3)
+      assert.is(new Set(o.fiduciaries).size, o.fiduciaries.length)
+      assert.ok(o.fiduciaries.every((f) => F.includes(f)))
+      assert.ok((o.threshold as number) >= 1 && (o.threshold as number) <= o.fiduciaries.length)
+      assert.match(o.secret as string, /^[0-9a-f]{64}$/)
+    } else if (o.kind === 'mpin') {
+      assert.equal(o.fiduciaries, F)
+      assert.is(o.secret, undefined)
+    }
+  }
+  const secrets = plan.orders.flatMap((o) => o.secret === undefined ? [] : [o.secret])
+  assert.is(new Set(secrets).size, secrets.length, 'a secret per deposit')
 })
 
 test.run()

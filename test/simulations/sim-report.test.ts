@@ -13,7 +13,7 @@ test('percentiles, latencies and the throughput series from order timings', () =
   assert.equal(p, { count: 5, p50: 3, p90: 5, p99: 5, max: 5, mean: 3 })
   const r = sampleResult(false)
   assert.equal(r.latency.total.count, 3, 'an unfinished order has no total latency')
-  assert.is(r.latency.address.p50, 100)
+  assert.is(r.latency.first.p50, 100)
   assert.is(r.latency.release.max, (4_000 - 10) - (200 + 110))
   // 5 s of run: 250 ms buckets → 20 of them; completions at 0.5, 0.9 and 4.0 s.
   assert.is(r.throughput.bucketMs, 250)

@@ -36,7 +36,7 @@ test('durations: bare seconds, s, m, ms; anything else refused', () => {
 test('options that cannot make a simulation fail before anything starts', async () => {
   await rejects(run(register, ['sim', '--nodes', '2', '--seed', '1']), (e: Error) => e.name === 'SimOptionsError' && e.message.includes('--nodes'))
   await rejects(run(register, ['sim', '--faults', 'kill,flood']), (e: Error) => e.message.includes("'flood'"))
-  await rejects(run(register, ['sim', '--scenario', 'safeguard', '--seed', '1']), (e: Error) => e.name === 'SimOptionsError' && e.message.includes('safeguard'))
+  await rejects(run(register, ['sim', '--nodes', '4', '--fiduciaries', '3', '--seed', '1']), (e: Error) => e.name === 'SimOptionsError' && e.message.includes('--fiduciaries'))
 })
 
 test('summary: the figures, the faults, each invariant, and the verdict naming what failed', () => {
