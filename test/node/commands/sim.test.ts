@@ -1,6 +1,7 @@
 // `milagro sim` (node/commands/sim.ts): help, option checks, the summary table, and one small
-// real run through the command with the faults the other simulation tests do not inject
-// (delay, clean restart), printed as JSON and written as a report.
+// real run through the command — every kind of order (custody, safeguard, M-Pin) with the faults
+// the other simulation tests do not inject (delay, clean restart) — printed as JSON and written
+// as a report.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { rejects } from 'node:assert/strict'
@@ -53,15 +54,18 @@ test('summary: the figures, the faults, each invariant, and the verdict naming w
   assert.match(fail, /\nFAIL: orders-final, envelopes-agree, 1 order\(s\) incomplete$/)
 })
 
-test('a small run through the command: --json result, report written, status 0', async () => {
+test('a small mixed run through the command (custody, safeguard, M-Pin): --json result, report written, status 0', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'milagro-sim-cli-'))
   try {
-    const out = await run(register, ['sim', '--nodes', '3', '--orders', '4', '--concurrency', '2', '--faults', 'delay,restart', '--seed', '11', '--json', '--report', dir, '--order-timeout', '60s'])
-    const r = JSON.parse(out.out) as { ok: boolean, options: { seed: number }, faults: Array<{ kind: string, startMs?: number, endMs?: number }>, summary: { completed: number }, report: { html: string, json: string }, timeline: Array<{ what: string, how?: string }> }
+    const out = await run(register, ['sim', '--nodes', '4', '--orders', '6', '--scenario', 'mixed', '--concurrency', '2', '--faults', 'delay,restart', '--seed', '13', '--json', '--report', dir, '--order-timeout', '60s'])
+    const r = JSON.parse(out.out) as { ok: boolean, options: { seed: number }, orders: Array<{ kind: string }>, invariants: Array<{ name: string, ok: boolean, checked: number }>, faults: Array<{ kind: string, startMs?: number, endMs?: number }>, summary: { completed: number }, report: { html: string, json: string }, timeline: Array<{ what: string, how?: string }> }
     assert.is(out.status, 0)
+    assert.equal(r.invariants.filter((i) => !i.ok), [])
     assert.is(r.ok, true)
-    assert.is(r.options.seed, 11)
-    assert.is(r.summary.completed, 4)
+    assert.is(r.options.seed, 13)
+    assert.equal(r.orders.map((o) => o.kind), ['safeguard', 'custody', 'safeguard', 'mpin', 'mpin', 'mpin'], 'the seed\'s plan')
+    assert.is(r.invariants.find((i) => i.name === 'keys-match-addresses')?.checked, 6, 'a key, a secret or a login checked per order')
+    assert.is(r.summary.completed, 6)
     assert.equal(r.faults.map((f) => f.kind).sort(), ['delay', 'restart'])
     assert.ok(r.faults.every((f) => f.startMs !== undefined && f.endMs !== undefined))
     assert.ok(r.timeline.some((e) => e.what === 'down' && e.how === 'stopped'), 'restart is a clean stop')
