@@ -4,7 +4,7 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { escapeHtml as h, faultLabel, FAULT_COLORS, latencyChart, memoryChart, throughputChart } from './report-svg.ts'
-import type { Percentiles, SimResult } from './result.ts'
+import { percentiles, type Percentiles, type SimResult } from './result.ts'
 
 const CSS = `
 :root { color-scheme: light; --ok: #1a7f37; --bad: #cf222e; --muted: #57606a; --line: #d0d7de; }
@@ -21,7 +21,7 @@ h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 17px; margin: 28px 0 8p
 section.panel { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 12px 14px; }
 table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
 th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
-th { font-weight: 600; color: var(--muted); font-size: 12px; } td.num, th.num { text-align: right; }
+th { font-weight: 600; color: var(--muted); font-size: 12px; } td.num, th.num { text-align: right; white-space: nowrap; }
 .pass { color: var(--ok); font-weight: 600; } .fail { color: var(--bad); font-weight: 600; }
 ul.failures { margin: 4px 0 0; padding-left: 18px; color: var(--bad); font-family: ui-monospace, monospace; font-size: 12px; }
 .chart { width: 100%; height: auto; display: block; }
@@ -93,6 +93,8 @@ export function renderReport (r: SimResult): string {
     return `<tr><td data-v="${x.index}">${x.index}</td><td><code title="${h(x.id ?? '')}">${h(x.id === undefined ? '–' : `…${x.id.slice(-10)}`)}</code></td><td>${h(x.kind)}</td><td>n${x.principal} → n${x.beneficiary} · ${x.fiduciaries.map((f) => `n${f}`).join(' ')}${x.threshold === undefined ? '' : ` (${x.threshold} of ${x.fiduciaries.length})`}</td><td>${x.kind === 'custody' ? h(x.network) : '–'}</td>${cell(address)}${cell(release)}${cell(total)}<td class="${x.doneMs !== undefined ? 'pass' : 'fail'}">${x.doneMs !== undefined ? 'final' : h(x.error ?? 'incomplete')}</td></tr>`
   }).join('')
   const roles = r.roles.map((role, i) => `n${i} ${role}`).join(', ')
+  const kinds = [...new Set(r.orders.map((x) => x.kind))].sort()
+  const totals = (kind: string): number[] => r.orders.flatMap((x) => x.kind === kind && x.doneMs !== undefined && x.startedMs !== undefined ? [x.doneMs - x.startedMs] : [])
   const legend = Object.entries(FAULT_COLORS).filter(([k]) => r.faults.some((f) => f.kind === k)).map(([k, c]) => `<span><i style="background:${c}"></i>${h(k)}</span>`).join('')
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -121,11 +123,12 @@ ${card('network quiet at the end', r.quiet ? 'yes' : 'NO', 'every outbox empty b
 ${percentileRow('first stage (start → address published / shares held / client secret issued)', r.latency.first)}
 ${percentileRow('release (request → key redeemed / secret recovered; M-Pin: export → login accepted)', r.latency.release)}
 ${percentileRow('whole order (start → final at all parties)', r.latency.total)}
+${kinds.length > 1 ? kinds.map((k) => percentileRow(`whole order, ${k} only`, percentiles(totals(k)))).join('') : ''}
 </tbody></table></section>
 <h2>Memory of the node processes</h2>
 <section class="panel">${memoryChart(r)}<div class="legend"><span><i style="background:#0969da"></i>mean RSS</span><span><i style="background:#cf222e"></i>largest RSS</span><span><i style="background:#1a7f37"></i>mean PSS</span></div></section>
 <h2>Fault timeline</h2>
-<section class="panel">${r.faults.length === 0 ? '<p>No faults were injected.</p>' : `<table><thead><tr><th>#</th><th>fault</th><th class="num">at order</th><th class="num">start</th><th class="num">healed</th><th class="num">planned</th><th></th></tr></thead><tbody>${faults}</tbody></table>`}</section>
+<section class="panel">${r.faults.length === 0 ? '<p>No faults were injected.</p>' : `<table><thead><tr><th>#</th><th>fault</th><th class="num">at order</th><th class="num">start</th><th class="num">healed</th><th class="num">planned length</th><th></th></tr></thead><tbody>${faults}</tbody></table>`}</section>
 <h2>Orders</h2>
 <section class="panel"><details${r.orders.length <= 30 ? ' open' : ''}><summary>${r.orders.length} orders (click a column to sort)</summary>
 <table id="orders"><thead><tr><th>#</th><th>id</th><th>kind</th><th>principal → beneficiary · fiduciaries</th><th>network</th><th class="num">first stage</th><th class="num">release</th><th class="num">total</th><th>state</th></tr></thead><tbody>${orders}</tbody></table></details>
