@@ -11,9 +11,10 @@
 //                        split between the processes), the fairer per-node cost
 //   sim.nodes.max        largest N that completed, searched upward from 20 within a time budget
 //                        (the whole script stays under ~4 minutes): the next N is the largest step
-//                        whose predicted time (seconds per node of the last run × N, +20 %) and
-//                        memory (PSS per node × N, +20 %) fit what is left; the unit says whether
-//                        the search stopped at the budget, at memory, or at a failing N.
+//                        (20, 30, 40, 50, 60, 80, 100 …) whose predicted time (seconds per node of
+//                        the last run × N, +20 %) and memory (PSS per node × N, +20 %) fit what is
+//                        left; after a failing N, halfway between the best and it. The unit says
+//                        whether the search stopped at the budget, at memory, or at a failing N.
 import { readFile } from 'node:fs/promises'
 import type { Report } from '../bench.ts'
 import { runSim } from '../sim/runner.ts'
@@ -55,41 +56,47 @@ export async function bench (report: Report): Promise<void> {
 
   // sim.orders and sim.memory.per_node: N = 20, else the first smaller N that passes.
   let base: Run | undefined
-  const failures: string[] = []
+  const baseFailures: string[] = []
   for (const n of [20, 10, 5]) {
     base = await attempt(n, budget())
     if (base.ok || left() <= 0) break
-    failures.push(`N=${n} did not pass: ${base.why ?? 'unknown'}`)
+    baseFailures.push(`N=${n}: ${base.why ?? 'unknown'}`)
   }
   if (base?.result === undefined || !base.ok) throw new Error(`sim: no network of 20, 10 or 5 nodes completed ${ORDERS} orders with every invariant holding (${base?.why ?? 'not run'})`)
   const r = base.result
   report({ name: 'sim.orders', value: r.summary.ordersPerSecond, unit: `orders/s at N=${base.n} (${ORDERS} custody orders, 16 in flight, over the run phase)` })
   report({ name: 'sim.memory.per_node', value: r.memory.rssPerNodeMiB, unit: `MiB RSS per node process at N=${base.n}${r.memory.pssPerNodeMiB === null ? '' : ` (PSS ${r.memory.pssPerNodeMiB.toFixed(0)} MiB)`}` })
 
-  // sim.nodes.max: upward from the base within the budget.
+  // sim.nodes.max: upward from the base within the budget; after a failure, halfway between the
+  // largest N that passed and the smallest that failed.
   let best = base
   let last = base
+  let failedAt = Number.POSITIVE_INFINITY
+  let failedWhy = ''
   let stop = ''
   for (;;) {
     const secondsPerNode = last.ms / last.n
     const pss = (last.result?.memory.pssPerNodeMiB ?? last.result?.memory.rssPerNodeMiB ?? 250) * 2 ** 20
     const available = await memAvailable()
-    const larger = STEPS.filter((n) => n > best.n)
-    if (larger.length === 0) { stop = `the largest step tried (${best.n}) passed`; break }
+    const larger = Number.isFinite(failedAt)
+      ? [Math.floor((best.n + failedAt) / 2)].filter((n) => n > best.n)
+      : STEPS.filter((n) => n > best.n)
+    if (larger.length === 0) { stop = Number.isFinite(failedAt) ? `N=${failedAt} did not pass (${failedWhy})` : `the largest step tried (${best.n}) passed`; break }
     const fits = larger.filter((n) => secondsPerNode * n * 1.2 <= left() && pss * n * 1.2 <= available * 0.85)
     if (fits.length === 0) {
       const n = larger[0] as number
       stop = secondsPerNode * n * 1.2 > left()
         ? `search stopped at the time budget: N=${n} would need ~${Math.round(secondsPerNode * n * 1.2 / 1000)} s, ${Math.max(0, Math.round(left() / 1000))} s left`
         : `search stopped at memory: N=${n} would need ~${Math.round(pss * n * 1.2 / 2 ** 30)} GiB`
+      if (Number.isFinite(failedAt)) stop += `; N=${failedAt} did not pass (${failedWhy})`
       break
     }
     const n = fits[fits.length - 1] as number
     last = await attempt(n, budget())
     if (last.ok) { best = last; continue }
-    stop = `N=${n} did not pass: ${last.why ?? 'unknown'}`
-    if (last.why === 'cut at the time budget') stop = `search stopped at the time budget (N=${n} was cut short)`
-    break
+    if (last.why === 'cut at the time budget') { stop = `search stopped at the time budget (N=${n} was cut short)`; break }
+    failedAt = n
+    failedWhy = last.why ?? 'unknown'
   }
-  report({ name: 'sim.nodes.max', value: best.n, unit: `nodes (${ORDERS} custody orders, every invariant; ${[...failures, stop].join('; ')})` })
+  report({ name: 'sim.nodes.max', value: best.n, unit: `nodes (${ORDERS} custody orders, every invariant; ${[...baseFailures, stop].join('; ')})` })
 }
