@@ -10,7 +10,7 @@ import { Option, type Command } from 'commander'
 import { DEFAULTS, FAULT_KINDS, SCENARIOS, type FaultKind, type Scenario } from '../../simulations/sim/plan.ts'
 import { writeReport } from '../../simulations/sim/report-html.ts'
 import { faultLabel } from '../../simulations/sim/report-svg.ts'
-import type { SimResult } from '../../simulations/sim/result.ts'
+import { failureReasons, type SimResult } from '../../simulations/sim/result.ts'
 import { runSim, type Progress } from '../../simulations/sim/runner.ts'
 
 interface SimFlags {
@@ -77,9 +77,7 @@ export function summaryText (r: SimResult, reportPath?: string): string {
     for (const f of i.failures.slice(0, 10)) lines.push(`           - ${f}`)
     if (i.failureCount > 10) lines.push(`           … ${i.failureCount - 10} more${reportPath === undefined ? '' : ' in the report'}`)
   }
-  const failed = r.invariants.filter((i) => !i.ok).map((i) => i.name)
-  const incomplete = r.summary.planned - r.summary.completed
-  lines.push(r.ok ? 'PASS: every order completed and every invariant holds' : `FAIL: ${[...failed, ...(incomplete > 0 ? [`${incomplete} order(s) incomplete`] : [])].join(', ')}`)
+  lines.push(r.ok ? 'PASS: every order completed and every invariant holds' : `FAIL: ${failureReasons(r).join(', ')}`)
   if (reportPath !== undefined) lines.push(`report: ${reportPath}`)
   return lines.join('\n')
 }

@@ -24,11 +24,3 @@ export class SimNodeError extends SimError {
     this.name = 'SimNodeError'
   }
 }
-
-/** A scenario needs a service these nodes do not run (e.g. safeguard before it exists). */
-export class ScenarioUnavailableError extends SimError {
-  constructor (message: string, options?: ErrorOptions) {
-    super(message, options)
-    this.name = 'ScenarioUnavailableError'
-  }
-}

@@ -4,7 +4,7 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { escapeHtml as h, faultLabel, FAULT_COLORS, latencyChart, memoryChart, throughputChart } from './report-svg.ts'
-import { percentiles, type Percentiles, type SimResult } from './result.ts'
+import { failureReasons, percentiles, type Percentiles, type SimResult } from './result.ts'
 
 const CSS = `
 :root { color-scheme: light; --ok: #1a7f37; --bad: #cf222e; --muted: #57606a; --line: #d0d7de; }
@@ -103,6 +103,7 @@ export function renderReport (r: SimResult): string {
 <body><main>
 <h1>milagro sim<span class="verdict ${r.ok ? 'ok' : 'bad'}">${r.ok ? 'all invariants hold' : 'FAILED'}</span></h1>
 <p class="sub">${o.nodes} nodes (${o.fiduciaries} fiduciar${o.fiduciaries === 1 ? 'y' : 'ies'}), ${o.orders} ${h(o.scenario)} orders, ${o.concurrency} in flight${o.durationMs === null ? '' : `, paced over ${ms(o.durationMs)}`}; faults: ${o.faults.length === 0 ? 'none' : `${s.faults} of ${h(o.faults.join(', '))}`}; seed <code>${o.seed}</code> · ${h(r.started)} · ${r.host.cpus} CPUs, Node ${h(r.host.node)}</p>
+${r.ok ? '' : `<p class="fail">Failed: ${h(failureReasons(r).join('; '))}</p>`}
 <div class="cards">
 ${card('orders completed', `${s.completed} / ${s.planned}`)}
 ${card('throughput', `${s.ordersPerSecond.toFixed(2)} orders/s`, 'completed orders per second over the run phase')}

@@ -110,3 +110,14 @@ export function latencies (records: readonly OrderRecord[]): SimResult['latency'
     total: percentiles(take((r) => r.doneMs !== undefined && r.startedMs !== undefined ? r.doneMs - r.startedMs : undefined))
   }
 }
+
+/** Why a run is not ok, one phrase each (empty when it is). */
+export function failureReasons (r: SimResult): string[] {
+  const incomplete = r.summary.planned - r.summary.completed
+  return [
+    ...r.invariants.filter((i) => !i.ok).map((i) => i.name),
+    ...(incomplete > 0 ? [`${incomplete} order(s) incomplete`] : []),
+    ...r.faults.filter((f) => f.error !== undefined).map((f) => `fault #${f.index} (${f.kind}) went wrong: ${f.error ?? ''}`),
+    ...(r.summary.unexpectedExits > 0 ? [`${r.summary.unexpectedExits} node crash(es)`] : [])
+  ]
+}

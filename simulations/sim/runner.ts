@@ -12,7 +12,8 @@
 //
 // Deterministic given the seed except for timing: the plan is fixed; which messages a fault
 // happens to catch in flight is not. The result (result.ts) is what the CLI prints and the report
-// shows; `ok` is true only when every order completed and every invariant held.
+// shows; `ok` is true only when every order completed, every invariant held, every fault was
+// injected and healed as planned, and no node process exited on its own.
 import { mkdtemp, rm } from 'node:fs/promises'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -178,7 +179,9 @@ export async function runSim (options: RunOptions): Promise<SimResult & { readon
   const runMs = Math.max(1, phases.run)
   const result: SimResult = {
     version: RESULT_VERSION,
-    ok: failed === 0 && invariants.length === 5 && invariants.every((i) => i.ok),
+    // Every order completed, every invariant held, every fault went as planned, no node crashed.
+    ok: failed === 0 && completed === plan.orders.length && invariants.length === 5 && invariants.every((i) => i.ok) &&
+      faults.records.every((f) => f.error === undefined) && unexpectedExits === 0,
     options: {
       nodes: options.nodes,
       fiduciaries: options.fiduciaries,

@@ -4,7 +4,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { renderReport } from '../../simulations/sim/report-html.ts'
 import { escapeHtml, faultLabel, niceTicks, throughputChart } from '../../simulations/sim/report-svg.ts'
-import { percentiles, throughputSeries } from '../../simulations/sim/result.ts'
+import { failureReasons, percentiles, throughputSeries, type SimResult } from '../../simulations/sim/result.ts'
 import { sampleResult } from './sim-fixture.ts'
 
 test('percentiles, latencies and the throughput series from order timings', () => {
@@ -55,7 +55,16 @@ test('a failing run: named invariants with their failures, escaped, with how man
   assert.match(html, /envelope &lt;script&gt;alert\(1\)&lt;\/script&gt; &amp; co/)
   assert.not.match(html, /<script>alert/)
   assert.match(html, /and 59 more, not listed/)
+  assert.match(html, /<p class="fail">Failed: orders-final; envelopes-agree; 1 order\(s\) incomplete<\/p>/)
   assert.match(html, /not final after 60000 ms/)
+})
+
+test('failureReasons: failed invariants, incomplete orders, faults that went wrong, node crashes', () => {
+  assert.equal(failureReasons(sampleResult(true)), [])
+  const r = sampleResult(true)
+  const broken = { ...r, faults: [{ ...r.faults[0] as SimResult['faults'][number], error: 'SimNodeError: node1 did not start' }], summary: { ...r.summary, unexpectedExits: 2 } }
+  assert.equal(failureReasons(broken), ['fault #0 (kill) went wrong: SimNodeError: node1 did not start', '2 node crash(es)'])
+  assert.equal(failureReasons(sampleResult(false)), ['orders-final', 'envelopes-agree', '1 order(s) incomplete'])
 })
 
 test('escapeHtml and fault labels', () => {
