@@ -273,15 +273,16 @@ export function keyStoreSuite (name: string, factory: KeyStoreHarnessFactory): v
     await store.generate('generic')
     const before = await snapshot(store, h.dir)
     const pk = generateKeyAgreementKeyPair().publicKey
-    const calls = (x: string): Array<Promise<unknown>> => [
-      store.publicPart(x), store.use(x, () => 1), store.secp256k1AddPublic(x, randomPoint()),
-      store.secp256k1Multiply(x, randomPoint()), store.release(x, pk, text('i')), store.destroy(x)
+    // Thunks, called one at a time: a promise created early and awaited late would reject unobserved.
+    const calls = (x: string): Array<() => Promise<unknown>> => [
+      async () => await store.publicPart(x), async () => await store.use(x, () => 1), async () => await store.secp256k1AddPublic(x, randomPoint()),
+      async () => await store.secp256k1Multiply(x, randomPoint()), async () => await store.release(x, pk, text('i')), async () => await store.destroy(x)
     ]
     for (const bad of MALFORMED_HANDLES) {
-      for (const p of calls(bad as string)) await rejects(p, { name: 'InvalidHandleError' }, String(bad))
+      for (const call of calls(bad as string)) await rejects(call, { name: 'InvalidHandleError' }, String(bad))
     }
     for (const unknown of [`ks1:secp256k1:${ID}`, `ks1:secp256k1:AAAAAAAAAAAAAAAAAAAAAQ`]) {
-      for (const p of calls(unknown)) await rejects(p, { name: 'UnknownHandleError' }, unknown)
+      for (const call of calls(unknown)) await rejects(call, { name: 'UnknownHandleError' }, unknown)
     }
     await assertUnchanged(store, h.dir, before, 'bad handles')
   })
