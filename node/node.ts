@@ -29,6 +29,7 @@ import { EventEmitter } from 'node:events'
 import { join } from 'node:path'
 import type { ConnectionGater } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
+import { peerIdFromString } from '@libp2p/peer-id'
 import type { CID } from 'multiformats/cid'
 import {
   openEnvelope, seal, UnknownIdentityError, type CustodyState, type DecodedEnvelope, type Effect, type OpenedEnvelope, type StateMachine,
@@ -123,6 +124,8 @@ interface Running {
   readonly admin: AdminServer | undefined
   readonly pool: CryptoPool
 }
+
+const CODE_P2P = 0x01a5
 
 export class MilagroNode extends EventEmitter<NodeEvents> {
   readonly home: LoadedHome
@@ -220,7 +223,15 @@ export class MilagroNode extends EventEmitter<NodeEvents> {
 
   /** Dials a peer; resolves with its peer id once connected. */
   async connect (addr: string, options: { signal?: AbortSignal } = {}): Promise<string> {
-    const conn = await this.parts.libp2p.dial(multiaddr(addr), { signal: options.signal ?? AbortSignal.timeout(10_000) })
+    const ma = multiaddr(addr)
+    const libp2p = this.parts.libp2p
+    const peer = ma.getComponents().findLast((c) => c.name === 'p2p')?.value
+    if (peer !== undefined) {
+      // Record the address first: a dial to this peer by id already in flight (delivery, sync,
+      // redial) joins with this one in libp2p's dial queue, and must find an address to use.
+      await libp2p.peerStore.merge(peerIdFromString(peer), { multiaddrs: [ma.decapsulateCode(CODE_P2P)] })
+    }
+    const conn = await libp2p.dial(ma, { signal: options.signal ?? AbortSignal.timeout(10_000) })
     return conn.remotePeer.toString()
   }
 
