@@ -1,0 +1,84 @@
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { rejects } from 'node:assert/strict'
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import * as dagCbor from '@ipld/dag-cbor'
+import { CID } from 'multiformats/cid'
+import { concatBytes, randomBytes } from '../../../crypto/index.ts'
+import { initHome, loadHome } from '../../../node/home.ts'
+import {
+  backupLabel, collectBundle, decodeBundle, encodeBundle, MAX_PARTS, parseBackupLabel, partsOf, writeHome
+} from '../../../node/services/backup-bundle.ts'
+import { MAX_SECRET_BYTES } from '../../../protocol/safeguard/sharing.ts'
+
+async function tempDir (): Promise<string> {
+  return await mkdtemp(join(tmpdir(), 'milagro-bundle-'))
+}
+
+test('labels: made and parsed back; anything else is not a backup part', () => {
+  const l = { backup: '0123456789abcdef0123456789abcdef', part: 2, parts: 3 }
+  assert.is(backupLabel(l), 'milagro-backup/v1 0123456789abcdef0123456789abcdef 2/3')
+  assert.equal(parseBackupLabel(backupLabel(l)), l)
+  for (const bad of ['', 'milagro-backup/v1 0123 1/1', 'milagro-backup/v1 0123456789abcdef0123456789abcdef 4/3', 'milagro-backup/v1 0123456789abcdef0123456789abcdef 0/3',
+    'milagro-backup/v2 0123456789abcdef0123456789abcdef 1/1', `milagro-backup/v1 0123456789abcdef0123456789abcdef 1/${MAX_PARTS + 1}`]) {
+    assert.is(parseBackupLabel(bad), undefined, bad)
+  }
+})
+
+test('parts: at most one safeguarded secret each, joined back to the same bytes; too many parts refused', () => {
+  const bytes = randomBytes(2 * MAX_SECRET_BYTES + 5)
+  const parts = partsOf(bytes)
+  assert.equal(parts.map((p) => p.length), [MAX_SECRET_BYTES, MAX_SECRET_BYTES, 5])
+  assert.equal(concatBytes(...parts), bytes)
+  assert.is(partsOf(new Uint8Array(1)).length, 1)
+  assert.throws(() => partsOf(new Uint8Array(MAX_PARTS * MAX_SECRET_BYTES + 1)), (e: Error) => e.name === 'BackupError')
+})
+
+test('a home\'s bundle holds its keys, identity, config and key store files; written back it loads as the same node', async () => {
+  const dir = await tempDir()
+  try {
+    const home = await initHome(join(dir, 'a'), { name: 'bundled', listen: ['/ip4/127.0.0.1/tcp/0'] })
+    await mkdir(home.paths.keystoreDir, { recursive: true, mode: 0o700 })
+    await writeFile(join(home.paths.keystoreDir, 'generic.AAAAAAAAAAAAAAAAAAAAAA.json'), '{"v":1}', { mode: 0o600 })
+    await writeFile(join(home.paths.keystoreDir, '.generic.x.tmp'), 'partial', { mode: 0o600 })
+    const bundle = await collectBundle(home, 1_700_000_000_000)
+    assert.equal(Object.keys(bundle.files).sort(), ['config.json', 'identity.cbor', 'keys/node.json', 'keystore/generic.AAAAAAAAAAAAAAAAAAAAAA.json'])
+    const back = decodeBundle(encodeBundle(bundle))
+    assert.ok(back.identity.equals(home.keys.identity.cid))
+    assert.equal({ name: back.name, created: back.created, keystore: back.keystore }, { name: 'bundled', created: 1_700_000_000_000, keystore: 'software' })
+    const target = join(dir, 'b')
+    await writeHome(back, target, { listen: ['/ip4/127.0.0.1/tcp/4999'] })
+    const restored = await loadHome(target)
+    assert.ok(restored.keys.identity.cid.equals(home.keys.identity.cid))
+    assert.equal(restored.config.listen, ['/ip4/127.0.0.1/tcp/4999'])
+    assert.is((await stat(restored.paths.keysPath)).mode & 0o777, 0o600)
+    assert.is((await stat(join(restored.paths.keystoreDir, 'generic.AAAAAAAAAAAAAAAAAAAAAA.json'))).mode & 0o777, 0o600)
+    assert.is((await stat(restored.paths.dir)).mode & 0o777, 0o700)
+    assert.not.equal(await readFile(restored.paths.apiTokenPath, 'utf8'), await readFile(home.paths.apiTokenPath, 'utf8'), 'a fresh API token')
+    await rejects(writeHome(back, target), { name: 'BackupError' })
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+})
+
+test('decodeBundle refuses what is not a node backup', () => {
+  const identity = CID.parse('bafyreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy')
+  const files = { 'config.json': new Uint8Array(1), 'identity.cbor': new Uint8Array(1), 'keys/node.json': new Uint8Array(1) }
+  const ok = { v: 1, identity, name: 'x', created: 1, keystore: 'software', files }
+  decodeBundle(dagCbor.encode(ok))
+  const bad: unknown[] = [
+    { ...ok, v: 2 },
+    { ...ok, identity: null },
+    { ...ok, keystore: 'usb-stick' },
+    { ...ok, files: { ...files, '../../etc/passwd': new Uint8Array(1) } },
+    { ...ok, files: { ...files, 'keystore/.hidden': new Uint8Array(1) } },
+    { ...ok, files: { ...files, 'config.json': 'text' } },
+    { ...ok, files: { 'config.json': new Uint8Array(1), 'identity.cbor': new Uint8Array(1) } }
+  ]
+  for (const b of bad) assert.throws(() => decodeBundle(dagCbor.encode(b)), (e: Error) => e.name === 'BackupError', JSON.stringify(Object.keys(b as object)))
+  assert.throws(() => decodeBundle(new Uint8Array([0xff])), (e: Error) => e.name === 'BackupError')
+})
+
+test.run()
