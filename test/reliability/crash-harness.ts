@@ -19,8 +19,7 @@ import { ApiClient, type OrderJson } from '../../node/api/client.ts'
 import { readApiToken } from '../../node/api/token.ts'
 import { envelopeVerifier, identityResolver, openHomeStores } from '../../node/commands/log-home.ts'
 import { decodeEnvelope } from '../../protocol/envelope.ts'
-import { withMpin } from '../../protocol/mpin/machine.ts'
-import { nodeMachine } from '../../protocol/state/machine.ts'
+import { fullNodeMachine } from '../../protocol/index.ts'
 import { LOG_KINDS } from '../../protocol/state/types.ts'
 import { audit } from '../../storage/audit.ts'
 import { describeProblem } from '../../storage/errors.ts'
@@ -231,7 +230,7 @@ async function readLog (home: string): Promise<{ view: LogView, audit: AuditSumm
     }
     const resolveIdentity = identityResolver(stores, home)
     const report = await audit(stores, {
-      machine: withMpin(nodeMachine()),
+      machine: fullNodeMachine(),
       resolveSigningKey: async (cid) => (await resolveIdentity(cid)).doc.signingKey,
       verifyEnvelope: envelopeVerifier(resolveIdentity)
     })
