@@ -112,6 +112,11 @@ export function register (program: Command): void {
         bar.update(p.completed + p.failed, payload)
       }
       if (!flags.json) console.log(`milagro sim: seed ${seed} (repeat the plan with --seed ${seed})`)
+      // Ctrl-C: stop the run, the nodes and remove their homes instead of leaving them behind.
+      const interrupted = new AbortController()
+      const onSignal = (): void => { interrupted.abort(new Error('interrupted')) }
+      process.once('SIGINT', onSignal)
+      process.once('SIGTERM', onSignal)
       let result: Awaited<ReturnType<typeof runSim>>
       try {
         result = await runSim({
@@ -127,9 +132,12 @@ export function register (program: Command): void {
           orderTimeoutMs: flags.orderTimeout,
           poolSize: Math.max(1, flags.poolSize),
           keep: flags.keep,
-          onProgress
+          onProgress,
+          signal: interrupted.signal
         })
       } finally {
+        process.off('SIGINT', onSignal)
+        process.off('SIGTERM', onSignal)
         if (started) bar?.stop()
       }
       const paths = flags.report === undefined ? undefined : await writeReport(flags.report, result)
