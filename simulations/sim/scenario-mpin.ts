@@ -11,8 +11,7 @@
 // node lists (orders-unique), and the exported client secret against what the D-TAs published —
 // it must log in with its PIN and be refused with another (keys-match-addresses).
 import { fromHex, toHex, wipe, client1, client2, extractPin, hashId, loadCurve, type CurveName } from '../../crypto/index.ts'
-import { ApiCallError, type ApiClient } from '../../node/index.ts'
-import { exportKeyPair, openSecret } from '../../node/services/mpin-export.ts'
+import { ApiCallError, exportKeyPair, openMpinSecret, type ApiClient } from '../../node/index.ts'
 import { CID } from '../../protocol/index.ts'
 import type { Cluster } from './cluster.ts'
 import { compareListing, label, type ApiChecks, type OrderRecord, type ScenarioContext, type ScenarioRunner } from './orders.ts'
@@ -53,7 +52,7 @@ async function exported (cluster: Cluster, i: number, id: string, signal: AbortS
   const kp = exportKeyPair()
   try {
     const e = await retrying(cluster, i, async (api) => await api.request<{ enc: string, ciphertext: string }>('POST', `/v1/mpin/issuance/${id}/secret`, { recipientKey: toHex(kp.publicKey) }, { signal }), signal)
-    return openSecret(kp.secretKey, CID.parse(id), { enc: fromHex(e.enc), ciphertext: fromHex(e.ciphertext) })
+    return openMpinSecret(kp.secretKey, CID.parse(id), { enc: fromHex(e.enc), ciphertext: fromHex(e.ciphertext) })
   } finally {
     wipe(kp.secretKey)
   }
