@@ -20,6 +20,10 @@ import { mpinRoutes } from '../api/mpin-routes.ts'
 import { safeguardRoutes } from '../api/safeguard-routes.ts'
 import { Backups } from './backup.ts'
 import { SafeguardService, type SafeguardInit } from './safeguard.ts'
+import { UnclaimedEnvelopes } from './unclaimed.ts'
+import { isCustodyMessageType } from '../../protocol/custody/index.ts'
+import { isMpinMessageType } from '../../protocol/mpin/types.ts'
+import { isSafeguardMessageType } from '../../protocol/safeguard/types.ts'
 
 export interface ServicesInit {
   readonly custody?: CustodyInit
@@ -91,6 +95,17 @@ export function nodeServices (home: LoadedHome, logger: Logger, init: ServicesIn
       return service
     })
   }
+  // Received envelopes of a type none of the services above handles are marked done (unclaimed.ts):
+  // a service added above must add its predicate here.
+  const claims = [
+    isCustodyMessageType,
+    ...(init.mpin !== false && home.config.services.includes('mpin') ? [isMpinMessageType] : []),
+    ...(init.safeguard !== false && home.config.services.includes('safeguard') ? [isSafeguardMessageType] : [])
+  ]
+  factories.push((node) => {
+    const port = custodyPort(node)
+    return new UnclaimedEnvelopes({ log: port.log, readEnvelope: port.readEnvelope, logger: componentLogger(logger, 'unclaimed') }, { claims })
+  })
   if (init.api !== false) {
     const api = init.api
     factories.push((node) => {
