@@ -162,6 +162,10 @@ export interface RecoverOptions {
   readonly timeoutMs?: number
   readonly logger?: Logger
   readonly signal?: AbortSignal
+  /** Stop as soon as this holds for the envelopes re-delivered so far (instead of the quiet period): when the caller knows what to expect. */
+  readonly until?: (received: number) => boolean
+  /** Listen addresses of the restored node while it recovers (default: its configuration's). */
+  readonly listen?: readonly string[]
 }
 
 export interface Recovery {
@@ -181,7 +185,7 @@ export async function recoverLog (dir: string, options: RecoverOptions = {}): Pr
   const home = await loadHome(dir)
   const logger = options.logger ?? silentLogger()
   const { options: serviceOptions } = nodeServices(home, logger, { api: false })
-  const node = createNode(home, { logger, ...serviceOptions })
+  const node = createNode(home, { logger, ...serviceOptions, ...(options.listen === undefined ? {} : { listen: options.listen }) })
   const quietMs = options.quietMs ?? 3_000
   const deadline = Date.now() + (options.timeoutMs ?? 120_000)
   let received = 0
@@ -200,7 +204,8 @@ export async function recoverLog (dir: string, options: RecoverOptions = {}): Pr
       }
     }
     const want = Math.min(dialled.length, node.parts.libp2p.getPeers().length)
-    while (Date.now() < deadline && !(synced.size >= want && Date.now() - last >= quietMs)) {
+    const done = options.until ?? (() => synced.size >= want && Date.now() - last >= quietMs)
+    while (Date.now() < deadline && !done(received)) {
       options.signal?.throwIfAborted()
       await new Promise((resolve) => setTimeout(resolve, 100))
     }
