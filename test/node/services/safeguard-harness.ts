@@ -4,7 +4,7 @@ import type { CID } from 'multiformats/cid'
 import type { SafeguardService } from '../../../node/services/safeguard.ts'
 import type { DepositView } from '../../../protocol/safeguard/queries.ts'
 import { openSecret, exportKeyPair } from '../../../node/services/safeguard-export.ts'
-import { startNetwork, stopAll, type CustodyNode } from './custody-harness.ts'
+import { introduce, makeHome, startCustodyNode, stopAll, type CustodyNode } from './custody-harness.ts'
 import type { ServicesInit } from '../../../node/services/compose.ts'
 
 export { stopAll, type CustodyNode }
@@ -15,9 +15,35 @@ export function safeguardOf (n: CustodyNode): SafeguardService {
   return s
 }
 
-/** Starts nodes on fresh homes, every pair introduced. */
+/**
+ * Starts nodes on fresh homes, every pair introduced. A dial that fails at the TCP level (seen as
+ * ECONNRESET on this shared, loaded machine) is tried again, up to three times per pair.
+ */
 export async function startSafeguardNetwork (names: readonly string[], init: ServicesInit = {}): Promise<CustodyNode[]> {
-  return await startNetwork(names, init, AbortSignal.timeout(60_000))
+  const signal = AbortSignal.timeout(60_000)
+  const dirs = await Promise.all(names.map(makeHome))
+  const nodes: CustodyNode[] = []
+  try {
+    for (const d of dirs) nodes.push(await startCustodyNode(d, init))
+    for (let i = 0; i < nodes.length; i++) {
+      for (let j = i + 1; j < nodes.length; j++) await introduceRetrying(nodes[i] as CustodyNode, nodes[j] as CustodyNode, signal)
+    }
+  } catch (err) {
+    await stopAll(nodes)
+    throw err
+  }
+  return nodes
+}
+
+export async function introduceRetrying (a: CustodyNode, b: CustodyNode, signal: AbortSignal): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await introduce(a.node, b.node, signal)
+      return
+    } catch (err) {
+      if (attempt >= 3 || signal.aborted) throw err
+    }
+  }
 }
 
 export const held = (v: DepositView): boolean => v.statuses.principal === 'held' || v.statuses.principal === 'release-requested' || v.statuses.principal === 'released'

@@ -5,6 +5,7 @@
 // file of every home and every API response for the secrets.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
+import { on } from 'node:events'
 import { rejects } from 'node:assert/strict'
 import { CID } from 'multiformats/cid'
 import { fromHex, hpkeSeal, randomBytes, toHex } from '../../../crypto/index.ts'
@@ -16,8 +17,9 @@ import { emptyBody, RELEASE_INFO, releaseAad, releaseRequestBody, sealedShareBod
 import { deposit as recordOf, type DepositView } from '../../../protocol/safeguard/queries.ts'
 import { shareLength } from '../../../protocol/safeguard/sharing.ts'
 import { SAFEGUARD_FACTS, SAFEGUARD_MESSAGES, type RejectedFact, type SafeguardFact } from '../../../protocol/safeguard/types.ts'
-import { filesContaining } from './custody-harness.ts'
-import { exportedSecret, held, recovered, safeguardOf, startSafeguardNetwork, stopAll, type CustodyNode } from './safeguard-harness.ts'
+import { filesContaining, startCustodyNode } from './custody-harness.ts'
+import { cidOf } from '../../protocol/safeguard/fixtures.ts'
+import { exportedSecret, held, introduceRetrying, recovered, safeguardOf, startSafeguardNetwork, stopAll, type CustodyNode } from './safeguard-harness.ts'
 
 let nodes: CustodyNode[] = []
 let P: CustodyNode, B: CustodyNode, F1: CustodyNode, F2: CustodyNode, F3: CustodyNode, A: CustodyNode, S: CustodyNode
@@ -27,9 +29,10 @@ const within = (): AbortSignal => AbortSignal.timeout(30_000)
 const id = (n: CustodyNode): CID => n.node.identity.cid
 const fids = (): CID[] => [F1, F2, F3].map(id)
 
-test.before(async () => {
-  nodes = await startSafeguardNetwork(['principal', 'beneficiary', 'f1', 'f2', 'f3', 'approver', 'stranger'])
-  ;[P, B, F1, F2, F3, A, S] = nodes as [CustodyNode, CustodyNode, CustodyNode, CustodyNode, CustodyNode, CustodyNode, CustodyNode]
+test.before(async () => { try {
+  // A short park time: a message about a deposit never seen is refused after 1 s instead of 60 s.
+  nodes = await startSafeguardNetwork(['principal', 'beneficiary', 'f1', 'f2', 'f3', 'approver', 'stranger'], { safeguard: { parkTtlMs: 1_000 } })
+  ;[P, B, F1, F2, F3, A, S] = nodes as [CustodyNode, CustodyNode, CustodyNode, CustodyNode, CustodyNode, CustodyNode, CustodyNode] } catch (e) { console.error("BEFORE", e); throw e }
 })
 
 test.after(async () => { await stopAll(nodes) })
@@ -190,6 +193,38 @@ test('delay and approval: nothing is released before the approver approves, and 
   assert.ok(release.time >= request.received + delayMs, 'the release envelope is dated after the delay on the fiduciary\'s clock')
   assert.equal(await exportedSecret(B, d), secret)
   assert.is(safeguardOf(A).view(d)?.statuses.approver, 'approved')
+})
+
+test('a request for a deposit nobody made is parked, then refused as UnknownDepositError; nothing else changes', async () => {
+  const ghost = cidOf({ deposit: 'never made' })
+  const before = safeguardOf(F1).state
+  const refusal = (async () => {
+    for await (const [evt] of on(F1.node.log, 'log:append', { signal: within() })) {
+      const fact = readFact((evt as CustomEvent<{ entry: Parameters<typeof readFact>[0] }>).detail.entry)
+      if (fact?.kind === SAFEGUARD_FACTS.rejected && fact.deposit?.equals(ghost) === true) return fact
+    }
+  })()
+  await S.node.send([id(F1)], SAFEGUARD_MESSAGES.releaseRequest, releaseRequestBody(id(B)), { thread: ghost, prev: [ghost] })
+  const fact = await refusal
+  assert.equal({ error: fact?.error, from: fact?.from.toString() }, { error: 'UnknownDepositError', from: id(S).toString() })
+  assert.ok(safeguardOf(F1).state.deposits === before.deposits)
+})
+
+test('a fiduciary down during the deposit gets its share when it comes back (its outbox and effects survive restarts)', async () => {
+  await F3.node.stop()
+  const secret = randomBytes(777)
+  secrets.push(secret)
+  const d = await safeguardOf(P).deposit({ secret, beneficiary: id(B), fiduciaries: fids(), threshold: 2 })
+  await safeguardOf(P).waitFor(d.id, (v) => v.progress.filter((x) => x.held).length === 2, { signal: within() })
+  assert.is(safeguardOf(P).view(d.id)?.statuses.principal, 'depositing')
+  const back = await startCustodyNode(F3.dir, { safeguard: { parkTtlMs: 1_000 } })
+  nodes[nodes.indexOf(F3)] = back
+  F3 = back
+  for (const n of [P, B]) await introduceRetrying(back, n, within())
+  await safeguardOf(P).waitFor(d.id, held, { signal: within() })
+  await safeguardOf(P).requestRelease(d.id)
+  await safeguardOf(B).waitFor(d.id, recovered, { signal: within() })
+  assert.equal(await exportedSecret(B, d.id), secret)
 })
 
 test('secret bytes are in no file of any home (log blocks, level files, key stores) and in no API response', async () => {
