@@ -26,10 +26,8 @@
 import { join } from 'node:path'
 import { CID } from 'multiformats/cid'
 import { concatBytes, fromHex, toHex, wipe } from '../../crypto/index.ts'
-import { withMpin } from '../../protocol/mpin/machine.ts'
-import { withSafeguard } from '../../protocol/safeguard/machine.ts'
-import { nodeMachine, summarize, type NodeState } from '../../protocol/state/machine.ts'
-import type { Effect, StateMachine } from '../../protocol/state/effects.ts'
+import { fullNodeMachine } from '../../protocol/machines.ts'
+import { summarize, type NodeState } from '../../protocol/state/machine.ts'
 import { audit, type AuditReport } from '../../storage/audit.ts'
 import type { z } from 'zod'
 import type { ApiClient } from '../api/client.ts'
@@ -132,18 +130,13 @@ export async function restoreHome (bundle: BackupBundle, dir: string, config: Re
   return home
 }
 
-/** The machine a node with every service folds (for the audit to compare checkpoints). */
-export function servicesMachine (): StateMachine<unknown, Effect> {
-  return withSafeguard(withMpin(nodeMachine())) as StateMachine<unknown, Effect>
-}
-
 /** Audits the log of the (stopped) node in `dir` from genesis. */
 export async function auditHome (dir: string): Promise<AuditReport> {
   const stores = await openHomeStores(dir)
   try {
     const resolve = identityResolver(stores, dir)
     return await audit(stores, {
-      machine: servicesMachine(),
+      machine: fullNodeMachine(),
       resolveSigningKey: async (cid) => (await resolve(cid)).doc.signingKey,
       verifyEnvelope: envelopeVerifier(resolve),
       countOrders: (s) => summarize(s as unknown as NodeState).orders
