@@ -76,6 +76,8 @@ export interface CrashOptions {
   /** Checkpoint marker every N entries (default 5, so that the flow crosses checkpoints). */
   readonly checkpointEvery?: number
   readonly progress?: (line: string) => void
+  /** Also report each death and restart through `progress`. */
+  readonly verbose?: boolean
 }
 
 const CHILD = fileURLToPath(new URL('./crash-child.ts', import.meta.url))
@@ -92,10 +94,13 @@ class Network {
   #closing = false
   readonly #signal: AbortSignal
 
-  constructor (homes: Record<Role, string>, env: Record<string, string>, signal: AbortSignal) {
+  readonly #say: (line: string) => void
+
+  constructor (homes: Record<Role, string>, env: Record<string, string>, signal: AbortSignal, say: (line: string) => void = () => {}) {
     this.homes = homes
     this.#env = env
     this.#signal = signal
+    this.#say = say
   }
 
   async start (): Promise<void> {
@@ -111,8 +116,10 @@ class Network {
     const listen = this.ready[role] === undefined ? [] : ['--listen', this.ready[role].addr.replace(/\/p2p\/.*$/, '')]
     const p = new NodeProcess(CHILD, this.homes[role], [...bootstrap, ...listen], this.#env)
     this.procs[role] = p
+    const t0 = performance.now()
     const up = (async () => {
       const ready = await p.next<Ready>('ready', this.#signal)
+      this.#say(`  ${role} up in ${Math.round(performance.now() - t0)} ms`)
       this.ready[role] = ready
       this.apis[role] = new ApiClient({ url: ready.api, token: await readApiToken(`${this.homes[role]}/api-token`) })
     })()
@@ -121,6 +128,7 @@ class Network {
       if (this.#closing) return
       if (exit.signal !== 'SIGKILL') this.problems.push(`${role} exited unexpectedly (${exit.code ?? exit.signal}): ${p.stderr.slice(-2000)}`)
       this.deaths.push({ role, at: p.crashedAt })
+      this.#say(`  ${role} died at ${p.crashedAt ?? `exit ${exit.code ?? exit.signal}`}`)
       if (!this.#signal.aborted) void this.#spawn(role)
     })
     await up
@@ -249,7 +257,7 @@ export async function runCrashHarness (plan: readonly CrashTarget[], options: Cr
   const say = options.progress ?? (() => {})
   const dirs = await Promise.all(ROLES.map(async (r) => await makeHome(`crash-${r}`)))
   const homes = { principal: dirs[0], beneficiary: dirs[1], fiduciary: dirs[2] } as Record<Role, string>
-  const net = new Network(homes, { MILAGRO_STORAGE_CHECKPOINT_EVERY: String(options.checkpointEvery ?? 5) }, signal)
+  const net = new Network(homes, { MILAGRO_STORAGE_CHECKPOINT_EVERY: String(options.checkpointEvery ?? 5) }, signal, options.verbose === true ? say : undefined)
   const covered: string[] = []
   const missed: string[] = []
   const orders = new Set<string>()
