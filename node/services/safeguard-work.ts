@@ -12,6 +12,7 @@ import {
   acceptBody, decodeMessage, indexBody, RELEASE_INFO, releaseAad, releasedBody, sealedShareBody, SHARE_INFO, shareAad
 } from '../../protocol/safeguard/messages.ts'
 import { deposit } from '../../protocol/safeguard/queries.ts'
+import { checkFact } from '../../protocol/safeguard/reduce.ts'
 import type { DepositRecord, SafeguardState } from '../../protocol/safeguard/state.ts'
 import { SAFEGUARD_FACTS, SAFEGUARD_MESSAGES, type MessageFact, type SafeguardMessageType } from '../../protocol/safeguard/types.ts'
 import type { Logger } from '../logger.ts'
@@ -109,6 +110,11 @@ export class Work {
     const sealed = await keystore.release(f.share, beneficiary.doc.encryptionKey, RELEASE_INFO, { aad: releaseAad(r.id, r.beneficiary, f.index), ...options })
     const body = sealedShareBody({ index: f.index, enc: sealed.enc, ct: sealed.ciphertext })
     const release = await sealMessage(node, r.id, SAFEGUARD_MESSAGES.release, [r.beneficiary], body, [request.envelope], options)
+    // The envelope is dated by the wall clock, which may have stepped back since the check above:
+    // never send a release this node's own rules would not record.
+    const refusal = checkFact(this.#c.state(), release.fact, node.identity.cid)
+    if (refusal?.name === 'DelayNotElapsedError') throw new NotDueError(due)
+    if (refusal !== null) throw refusal
     const notice = await sealMessage(node, r.id, SAFEGUARD_MESSAGES.released, [r.principal], releasedBody(f.index, r.beneficiary, release.envelope.cid), [release.envelope.cid], options)
     this.#c.logger.info({ deposit: r.id.toString(), beneficiary: r.beneficiary.toString(), index: f.index }, 'safeguarded share released (sealed to the beneficiary)')
     return [{ envelope: release.envelope }, { fact: release.fact }, { envelope: notice.envelope }, { fact: notice.fact }]

@@ -34,20 +34,20 @@ import { deposit, depositView, releasedCount, summary, type DepositView } from '
 import { checkSplit, MAX_SECRET_BYTES } from '../../protocol/safeguard/sharing.ts'
 import type { DepositRecord, SafeguardState } from '../../protocol/safeguard/state.ts'
 import { isSafeguardMessageType, SAFEGUARD_FACTS, SAFEGUARD_MESSAGES, type DepositFact, type Requesters, type SafeguardFact } from '../../protocol/safeguard/types.ts'
-import type { KeyedEffect } from '../../protocol/state/effects.ts'
 import { ENVELOPE_OPEN, type OpenEnvelopeEffect } from '../../protocol/state/inbox.ts'
 import type { Appended } from '../../storage/log.ts'
 import type { Logger } from '../logger.ts'
 import type { NodeService } from '../node.ts'
 import type { CustodyNode } from './custody-port.ts'
 import { InvalidRequestError, MachineMismatchError, RoleError, ServiceStoppedError } from './errors.ts'
-import { Batcher, Lanes, Waiters } from './lanes.ts'
+import { Lanes, Waiters } from './lanes.ts'
+import { DepositNotYetError, Scheduler } from './safeguard-scheduler.ts'
 import type { SealedSecret } from './safeguard-export.ts'
 import { judge } from './safeguard-judge.ts'
 import { exportRecovered, splitIntoStore } from './safeguard-keys.ts'
 import { pageOfDeposits, type DepositPage } from './safeguard-pages.ts'
 import { commitPlan } from './safeguard-plan.ts'
-import { NotDueError, sealMessage, Work } from './safeguard-work.ts'
+import { sealMessage, Work } from './safeguard-work.ts'
 
 export interface SafeguardComponents {
   readonly node: CustodyNode
@@ -65,8 +65,6 @@ export interface SafeguardInit {
   readonly parkTtlMs?: number
   /** Messages waiting for their deposit, at most (default 1,024); beyond, they are refused at once. */
   readonly maxParked?: number
-  /** Clock (ms since the epoch) for release requests and delays; injectable for tests. */
-  readonly now?: () => number
 }
 
 export interface SafeguardEvents {
@@ -96,20 +94,11 @@ type AnyEffect = SafeguardEffect | OpenEnvelopeEffect
 export class SafeguardService extends EventEmitter<SafeguardEvents> implements NodeService {
   readonly #c: SafeguardComponents
   readonly #roles: ReadonlySet<string>
-  readonly #retryMs: number
-  readonly #parkTtlMs: number
-  readonly #maxParked: number
   readonly #now: () => number
   readonly #work: Work
+  readonly #scheduler: Scheduler
   readonly #lanes = new Lanes()
-  readonly #inflight = new Set<string>()
-  readonly #timers = new Set<ReturnType<typeof setTimeout>>()
-  /** Envelopes about deposits not recorded yet, per deposit id. */
-  readonly #parked = new Map<string, Map<string, KeyedEffect>>()
-  /** Effect keys whose next judgement is final (their park time ran out). */
-  readonly #final = new Set<string>()
   readonly #waiters = new Waiters()
-  readonly #done: Batcher
   #started = false
   readonly #onAppend = (evt: Event): void => { this.#appended((evt as CustomEvent<Appended>).detail) }
 
@@ -117,16 +106,20 @@ export class SafeguardService extends EventEmitter<SafeguardEvents> implements N
     super()
     this.#c = components
     this.#roles = new Set(init.roles ?? ['principal', 'fiduciary', 'beneficiary'])
-    this.#retryMs = init.retryMs ?? 500
-    this.#parkTtlMs = init.parkTtlMs ?? 60_000
-    this.#maxParked = init.maxParked ?? 1024
-    this.#now = init.now ?? Date.now
+    // The wall clock that also dates the envelopes this node seals: a release's date is checked
+    // against the request's `received` on the same clock.
+    this.#now = Date.now
     this.#work = new Work({ node: components.node, keystore: components.keystore, state: () => this.state, now: this.#now, logger: components.logger })
-    this.#done = new Batcher(
-      async (keys) => { await this.#c.node.log.markDone(keys) },
-      (err) => { this.#c.logger.warn({ err }, 'could not mark safeguard effects done (they run again, idempotently, at the next start)') },
-      { delayMs: 25 }
-    )
+    this.#scheduler = new Scheduler({
+      logger: components.logger,
+      accepts: (k) => k.effect.type === ENVELOPE_OPEN || isSafeguardEffect(k.effect),
+      run: async (k, final) => await this.#run(k.effect as AnyEffect, final),
+      markDone: async (keys) => { await this.#c.node.log.markDone(keys) },
+      now: this.#now,
+      retryMs: init.retryMs ?? 500,
+      parkTtlMs: init.parkTtlMs ?? 60_000,
+      maxParked: init.maxParked ?? 1024
+    })
   }
 
   /** The safeguard slice of the node's state. */
@@ -143,19 +136,17 @@ export class SafeguardService extends EventEmitter<SafeguardEvents> implements N
     await this.#c.keystore.start(options)
     this.#c.node.log.addEventListener('log:append', this.#onAppend)
     this.#started = true
-    for (const k of this.#c.node.log.pending()) this.#schedule(k)
+    this.#scheduler.start()
+    for (const k of this.#c.node.log.pending()) this.#scheduler.schedule(k)
   }
 
   async stop (): Promise<void> {
     if (!this.#started) return
     this.#started = false
     this.#c.node.log.removeEventListener('log:append', this.#onAppend)
-    for (const t of this.#timers) clearTimeout(t)
-    this.#timers.clear()
-    this.#parked.clear()
-    this.#final.clear()
+    const stopping = this.#scheduler.stop()
     await this.#lanes.idle()
-    await this.#done.settled()
+    await stopping
   }
 
   // ---- operations (REST API) ----
@@ -319,7 +310,7 @@ export class SafeguardService extends EventEmitter<SafeguardEvents> implements N
   // ---- effects ----
 
   #appended (a: Appended): void {
-    for (const k of a.effects) this.#schedule(k)
+    for (const k of a.effects) this.#scheduler.schedule(k)
     const fact = readFact(a.entry)
     if (fact === undefined) return
     if (fact.kind === SAFEGUARD_FACTS.rejected) {
@@ -328,69 +319,14 @@ export class SafeguardService extends EventEmitter<SafeguardEvents> implements N
       return
     }
     const id = fact.deposit.toString()
-    const parked = this.#parked.get(id)
-    if (parked !== undefined) {
-      this.#parked.delete(id)
-      for (const k of parked.values()) this.#schedule(k)
-    }
+    this.#scheduler.unpark(id)
     this.#waiters.wake(id)
     this.emit('deposit:updated', id, fact)
   }
 
-  #schedule (k: KeyedEffect, attempt = 0): void {
-    if (!this.#started) return
-    const effect = k.effect as AnyEffect
-    if (effect.type !== ENVELOPE_OPEN && !isSafeguardEffect(effect)) return
-    if (this.#inflight.has(k.key)) return
-    this.#inflight.add(k.key)
-    void this.#run(effect, k.key).then(
-      (handled) => { if (handled) { this.#final.delete(k.key); this.#done.add(k.key) } },
-      (err: unknown) => {
-        if (!this.#started) return // still in the outbox: tried again at the next start
-        if (err instanceof NotDueError) {
-          this.#later(k, Math.max(0, err.due - this.#now()))
-          return
-        }
-        if ((err as Error).name === 'UnknownDepositError' && this.#park(k, (err as ParkedError).deposit)) return
-        const delay = Math.min(30_000, this.#retryMs * 2 ** attempt)
-        this.#c.logger.warn({ err, effect: effect.type, key: k.key, attempt, retryInMs: delay }, 'safeguard effect failed; will retry')
-        const t = setTimeout(() => { this.#timers.delete(t); this.#schedule(k, attempt + 1) }, delay)
-        this.#timers.add(t)
-      }
-    ).finally(() => { this.#inflight.delete(k.key) })
-  }
-
-  #later (k: KeyedEffect, ms: number): void {
-    const t = setTimeout(() => { this.#timers.delete(t); this.#schedule(k) }, ms)
-    this.#timers.add(t)
-  }
-
-  /** Parks an envelope whose deposit is not recorded yet; false when parking is full (judged final at once). */
-  #park (k: KeyedEffect, id: string | undefined): boolean {
-    if (id === undefined) return false
-    let total = 0
-    for (const m of this.#parked.values()) total += m.size
-    if (total >= this.#maxParked) this.#final.add(k.key)
-    else {
-      const list = this.#parked.get(id) ?? new Map<string, KeyedEffect>()
-      list.set(k.key, k)
-      this.#parked.set(id, list)
-    }
-    // Whether parked or not, the next judgement after the TTL (or now, when full) is final.
-    const ms = this.#final.has(k.key) ? 0 : this.#parkTtlMs
-    const t = setTimeout(() => {
-      this.#timers.delete(t)
-      this.#final.add(k.key)
-      this.#parked.get(id)?.delete(k.key)
-      this.#schedule(k)
-    }, ms)
-    this.#timers.add(t)
-    return true
-  }
-
   /** Runs an effect; false when it is not safeguard's (another service's envelope: not marked done here). */
-  async #run (effect: AnyEffect, key: string): Promise<boolean> {
-    if (effect.type === ENVELOPE_OPEN) return await this.#open(effect.envelope, this.#final.has(key))
+  async #run (effect: AnyEffect, final: boolean): Promise<boolean> {
+    if (effect.type === ENVELOPE_OPEN) return await this.#open(effect.envelope, final)
     await this.#lanes.run(effect.deposit.toString(), async () => {
       const items = await this.#work.execute(effect)
       if (items.length > 0) await commitPlan(this.#c.node, items)
@@ -412,7 +348,7 @@ export class SafeguardService extends EventEmitter<SafeguardEvents> implements N
         const opened = await node.open(envelope)
         fact = await judge({ node, keystore: this.#c.keystore, state: () => this.state, now: this.#now, roles: this.#roles }, envelope, opened.body, { final })
       } catch (err) {
-        if ((err as Error).name === 'UnknownDepositError') throw Object.assign(err as Error, { deposit: id })
+        if ((err as Error).name === 'UnknownDepositError') throw new DepositNotYetError(id, { cause: err })
         if ((err as Error).name !== 'DecryptionError' && (err as Error).name !== 'MalformedError') throw err
         // An envelope that does not open, or does not parse, addressed to this node: refused.
         fact = rejectedFact(envelope, err as Error)
@@ -436,5 +372,3 @@ export class SafeguardService extends EventEmitter<SafeguardEvents> implements N
     return (getOrder(this.state.refusals, id) ?? []).some((x) => x.envelope.equals(cid))
   }
 }
-
-type ParkedError = Error & { deposit?: string }

@@ -16,8 +16,10 @@ export function safeguardOf (n: CustodyNode): SafeguardService {
 }
 
 /**
- * Starts nodes on fresh homes, every pair introduced. A dial that fails at the TCP level (seen as
- * ECONNRESET on this shared, loaded machine) is tried again, up to three times per pair.
+ * Starts nodes on fresh homes, every pair introduced. libp2p refuses more than 5 inbound
+ * connections per second from one host (its `inboundConnectionThreshold`: every node here is
+ * 127.0.0.1), resetting the socket (ECONNRESET): so the pairs alternate which side dials, keeping
+ * each node's inbound count at about half its peers, and a refused dial is tried again.
  */
 export async function startSafeguardNetwork (names: readonly string[], init: ServicesInit = {}): Promise<CustodyNode[]> {
   const signal = AbortSignal.timeout(60_000)
@@ -26,7 +28,10 @@ export async function startSafeguardNetwork (names: readonly string[], init: Ser
   try {
     for (const d of dirs) nodes.push(await startCustodyNode(d, init))
     for (let i = 0; i < nodes.length; i++) {
-      for (let j = i + 1; j < nodes.length; j++) await introduceRetrying(nodes[i] as CustodyNode, nodes[j] as CustodyNode, signal)
+      for (let j = i + 1; j < nodes.length; j++) {
+        const [a, b] = (i + j) % 2 === 0 ? [i, j] : [j, i]
+        await introduceRetrying(nodes[a] as CustodyNode, nodes[b] as CustodyNode, signal)
+      }
     }
   } catch (err) {
     await stopAll(nodes)

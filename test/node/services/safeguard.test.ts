@@ -29,10 +29,10 @@ const within = (): AbortSignal => AbortSignal.timeout(30_000)
 const id = (n: CustodyNode): CID => n.node.identity.cid
 const fids = (): CID[] => [F1, F2, F3].map(id)
 
-test.before(async () => { try {
+test.before(async () => {
   // A short park time: a message about a deposit never seen is refused after 1 s instead of 60 s.
   nodes = await startSafeguardNetwork(['principal', 'beneficiary', 'f1', 'f2', 'f3', 'approver', 'stranger'], { safeguard: { parkTtlMs: 1_000 } })
-  ;[P, B, F1, F2, F3, A, S] = nodes as [CustodyNode, CustodyNode, CustodyNode, CustodyNode, CustodyNode, CustodyNode, CustodyNode] } catch (e) { console.error("BEFORE", e); throw e }
+  ;[P, B, F1, F2, F3, A, S] = nodes as [CustodyNode, CustodyNode, CustodyNode, CustodyNode, CustodyNode, CustodyNode, CustodyNode]
 })
 
 test.after(async () => { await stopAll(nodes) })
