@@ -10,7 +10,7 @@
 // validation (on the curve, in the subgroup) needs the curve's arithmetic and is done by the
 // service before a share is accepted.
 import { curveNames, curveParams, isCurveName, type CurveName } from '../../crypto/index.ts'
-import { asRecord, readBytes, readCid, readString, type CID, type Fields } from '../codec.ts'
+import { asRecord, describeValue, readBytes, readCid, readString, type CID, type Fields } from '../codec.ts'
 import { MalformedError, UnsupportedVersionError } from '../errors.ts'
 import type { EnvelopeHeader } from '../envelope.ts'
 import type { IpldValue } from '../state/types.ts'
@@ -110,7 +110,7 @@ export type DecodedMpinMessage =
 
 function fields (body: unknown, what: string, keys: readonly string[]): Fields {
   const r = asRecord(body, what, ['v', ...keys])
-  if (r.v !== MPIN_VERSION) throw new UnsupportedVersionError(`${what} version ${String(r.v)} is not supported (this node speaks ${MPIN_VERSION})`)
+  if (r.v !== MPIN_VERSION) throw new UnsupportedVersionError(`${what} version ${describeValue(r.v)} is not supported (this node speaks ${MPIN_VERSION})`)
   return r
 }
 

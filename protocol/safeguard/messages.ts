@@ -17,7 +17,7 @@
 // (CIDs as their binary bytes.) A sealed share cannot be presented for another deposit, to another
 // party, or as another index.
 import { concatBytes } from '../../crypto/index.ts'
-import { asRecord, readBytes, readCid, readCidOrNull, readUint, type CID, type Fields } from '../codec.ts'
+import { asRecord, describeValue, readBytes, readCid, readCidOrNull, readUint, type CID, type Fields } from '../codec.ts'
 import { MalformedError, UnsupportedVersionError } from '../errors.ts'
 import type { EnvelopeHeader } from '../envelope.ts'
 import type { IpldValue } from '../state/types.ts'
@@ -149,7 +149,7 @@ export interface DecodedMessage {
 
 function fields (body: unknown, what: string, keys: readonly string[]): Fields {
   const r = asRecord(body, what, ['v', ...keys])
-  if (r.v !== SAFEGUARD_VERSION) throw new UnsupportedVersionError(`${what} version ${String(r.v)} is not supported (this node speaks ${SAFEGUARD_VERSION})`)
+  if (r.v !== SAFEGUARD_VERSION) throw new UnsupportedVersionError(`${what} version ${describeValue(r.v)} is not supported (this node speaks ${SAFEGUARD_VERSION})`)
   return r
 }
 
