@@ -1,6 +1,6 @@
 // Public surface of protocol/. Other folders import only this file.
 export * from './errors.ts'
-export { CID, cidOf, encode, decodeCanonical, signingMessage, checkCid } from './codec.ts'
+export { CID, cidOf, encode, decodeCanonical, signingMessage, checkCid, describeValue } from './codec.ts'
 export {
   IDENTITY_VERSION, MAX_IDENTITY_BYTES, X25519_PUBLIC_KEY_LENGTH, IDENTITY_SIGNATURE_CONTEXT, IDENTITY_ENDORSEMENT_CONTEXT,
   createIdentity, decodeIdentity, verifyRotation,

@@ -15,3 +15,4 @@ export { audit, type AuditOptions, type AuditReport, type VerifyEnvelope } from 
 export { listEntries, logExtent, type ListedEntry, type LogExtent } from './inspect.ts'
 export { listCheckpoints, decodeCheckpoint, type StoredCheckpoint } from './checkpoint.ts'
 export { LAYOUT_VERSION, sublevels } from './layout.ts'
+export { crashPoint, armCrashPoint, parseCrashSpec } from './crash-point.ts'
