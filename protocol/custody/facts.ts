@@ -12,6 +12,7 @@ import type { IpldValue, LogEntry } from '../state/types.ts'
 import {
   CUSTODY_FACTS, CUSTODY_VERSION, type CustodyFact, type CustodyFactKind, type ImportedShares
 } from './types.ts'
+import { Shape, type Body, cid, cidOrNull, bytes, str, uint, factBody } from '../state/fact-fields.ts'
 
 export interface FactDraft {
   readonly kind: CustodyFactKind
@@ -27,42 +28,9 @@ export function isCustodyFactKind (kind: string): kind is CustodyFactKind {
 /** The entry (kind and body) recording `fact`. */
 export function factEntry (fact: CustodyFact): FactDraft {
   const { kind, ...fields } = fact
-  const body: Record<string, IpldValue> = { v: CUSTODY_VERSION }
-  for (const [k, value] of Object.entries(fields)) body[k] = value as IpldValue
-  return { kind, body }
+  return { kind, body: factBody(CUSTODY_VERSION, fields) }
 }
 
-class Shape extends Error {}
-
-type Body = Readonly<Record<string, unknown>>
-
-function cid (b: Body, k: string): CID {
-  const c = CID.asCID(b[k])
-  if (c === null) throw new Shape(k)
-  return c
-}
-
-function cidOrNull (b: Body, k: string): CID | null {
-  return b[k] === null ? null : cid(b, k)
-}
-
-function bytes (b: Body, k: string, length: number): Uint8Array {
-  const v = b[k]
-  if (!(v instanceof Uint8Array) || v.length !== length) throw new Shape(k)
-  return v
-}
-
-function str (b: Body, k: string): string {
-  const v = b[k]
-  if (typeof v !== 'string') throw new Shape(k)
-  return v
-}
-
-function uint (b: Body, k: string): number {
-  const v = b[k]
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new Shape(k)
-  return v
-}
 
 function handle (b: Body, k: string): string {
   const v = b[k]

@@ -12,6 +12,7 @@ import { isCurveName, isHandle, type CurveName } from '../../crypto/index.ts'
 import type { IpldValue, LogEntry } from '../state/types.ts'
 import { FINGERPRINT_LENGTH, isMpinId, MAX_DATE, MAX_DTAS } from './messages.ts'
 import { isIssuanceKind, MPIN_FACTS, MPIN_VERSION, type IssuanceKind, type IssuanceRequest, type MpinFact, type MpinFactKind } from './types.ts'
+import { Shape, type Body, cid, cidOrNull, uint, factBody } from '../state/fact-fields.ts'
 
 export interface MpinFactDraft {
   readonly kind: MpinFactKind
@@ -27,34 +28,13 @@ export function isMpinFactKind (kind: string): kind is MpinFactKind {
 /** The entry (kind and body) recording `fact`. */
 export function factEntry (fact: MpinFact): MpinFactDraft {
   const { kind, ...fields } = fact
-  const body: Record<string, IpldValue> = { v: MPIN_VERSION }
-  for (const [k, value] of Object.entries(fields)) body[k] = value as IpldValue
-  return { kind, body }
+  return { kind, body: factBody(MPIN_VERSION, fields) }
 }
 
-class Shape extends Error {}
-
-type Body = Readonly<Record<string, unknown>>
-
-function cid (b: Body, k: string): CID {
-  const c = CID.asCID(b[k])
-  if (c === null) throw new Shape(k)
-  return c
-}
-
-function cidOrNull (b: Body, k: string): CID | null {
-  return b[k] === null ? null : cid(b, k)
-}
 
 function str (b: Body, k: string, max = 512): string {
   const v = b[k]
   if (typeof v !== 'string' || v.length > max) throw new Shape(k)
-  return v
-}
-
-function uint (b: Body, k: string): number {
-  const v = b[k]
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new Shape(k)
   return v
 }
 

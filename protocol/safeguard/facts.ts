@@ -14,6 +14,7 @@ import { MAX_FIDUCIARIES } from './sharing.ts'
 import {
   REQUESTERS, SAFEGUARD_FACTS, SAFEGUARD_VERSION, type DepositTerms, type Requesters, type SafeguardFact, type SafeguardFactKind
 } from './types.ts'
+import { Shape, type Body, cid, cidOrNull, bytes, str, uint, factBody } from '../state/fact-fields.ts'
 
 export interface FactDraft {
   readonly kind: SafeguardFactKind
@@ -29,42 +30,9 @@ export function isSafeguardFactKind (kind: string): kind is SafeguardFactKind {
 /** The entry (kind and body) recording `fact`. */
 export function factEntry (fact: SafeguardFact): FactDraft {
   const { kind, ...rest } = fact
-  const body: Record<string, IpldValue> = { v: SAFEGUARD_VERSION }
-  for (const [k, value] of Object.entries(rest)) body[k] = value as IpldValue
-  return { kind, body }
+  return { kind, body: factBody(SAFEGUARD_VERSION, rest) }
 }
 
-class Shape extends Error {}
-
-type Body = Readonly<Record<string, unknown>>
-
-function cid (b: Body, k: string): CID {
-  const c = CID.asCID(b[k])
-  if (c === null) throw new Shape(k)
-  return c
-}
-
-function cidOrNull (b: Body, k: string): CID | null {
-  return b[k] === null ? null : cid(b, k)
-}
-
-function bytes (b: Body, k: string, length: number): Uint8Array {
-  const v = b[k]
-  if (!(v instanceof Uint8Array) || v.length !== length) throw new Shape(k)
-  return v
-}
-
-function str (b: Body, k: string): string {
-  const v = b[k]
-  if (typeof v !== 'string') throw new Shape(k)
-  return v
-}
-
-function uint (b: Body, k: string): number {
-  const v = b[k]
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new Shape(k)
-  return v
-}
 
 function index (b: Body): number {
   const i = uint(b, 'index')

@@ -1,0 +1,44 @@
+// Field readers shared by the services' fact decoders (custody, M-Pin, safeguard): each reads one
+// field of an entry body and throws `Shape` (naming the field) when it is not what the fact says.
+// The decoders catch `Shape` and report the entry as not a fact of theirs.
+import { CID } from 'multiformats/cid'
+import type { IpldValue } from './types.ts'
+
+export class Shape extends Error {}
+
+export type Body = Readonly<Record<string, unknown>>
+
+/** The body recording a fact: `{ v, ...fields }` (the fact's kind becomes the entry's kind). */
+export function factBody (version: number, fields: Readonly<Record<string, unknown>>): Record<string, IpldValue> {
+  const body: Record<string, IpldValue> = { v: version }
+  for (const [k, value] of Object.entries(fields)) body[k] = value as IpldValue
+  return body
+}
+
+export function cid (b: Body, k: string): CID {
+  const c = CID.asCID(b[k])
+  if (c === null) throw new Shape(k)
+  return c
+}
+
+export function cidOrNull (b: Body, k: string): CID | null {
+  return b[k] === null ? null : cid(b, k)
+}
+
+export function bytes (b: Body, k: string, length: number): Uint8Array {
+  const v = b[k]
+  if (!(v instanceof Uint8Array) || v.length !== length) throw new Shape(k)
+  return v
+}
+
+export function str (b: Body, k: string): string {
+  const v = b[k]
+  if (typeof v !== 'string') throw new Shape(k)
+  return v
+}
+
+export function uint (b: Body, k: string): number {
+  const v = b[k]
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new Shape(k)
+  return v
+}
