@@ -113,3 +113,22 @@ export class MalformedEntryError extends StorageError {
     this.name = 'MalformedEntryError'
   }
 }
+
+/** `importChain` was given a log that is not empty: a foreign chain is imported only into an empty log. */
+export class LogNotEmptyError extends StorageError {
+  constructor (message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'LogNotEmptyError'
+  }
+}
+
+/** A chain offered for import (or to a replica) does not verify; `problem` names the first bad entry. Nothing of it was kept. */
+export class ChainRejectedError extends StorageError {
+  readonly problem: LogProblem
+
+  constructor (problem: LogProblem, options?: ErrorOptions) {
+    super(`the chain does not verify at ${describeProblem(problem)}`, options)
+    this.name = 'ChainRejectedError'
+    this.problem = problem
+  }
+}
