@@ -10,3 +10,9 @@ export { type Dealing, dealPolynomial, evaluateShare, evaluateCommitments, verif
 export { dealRefresh, verifyRefreshShare, isRefreshDealing } from './refresh.ts'
 export { combineShares, groupPublicKey, combineCommitments, publicShare, publicShareAfter } from './dkg.ts'
 export { lagrangeAtZero, interpolate, interpolateCommitments, type IndexedShare, type IndexedCommitments } from './lagrange.ts'
+export {
+  DEALING_PROOF_LENGTH, DEALING_DIGEST_LENGTH, dealingContext, dealingProofMessage, dealingDigest, proveDealing, verifyDealing,
+  type DealingContext
+} from './proof.ts'
+export { dealReshare, verifyReshareDealing } from './reshare.ts'
+export { CHAIN_CODE_LENGTH, walletChainCode, childPublicKey, childPrivateKey } from './child.ts'
