@@ -56,3 +56,27 @@ export class NotStartedError extends P2pError {
     this.name = 'NotStartedError'
   }
 }
+
+/** Keeping a range of another node's log would take its copy past this node's replica quota. */
+export class ReplicaQuotaError extends P2pError {
+  constructor (message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'ReplicaQuotaError'
+  }
+}
+
+/**
+ * A replica refused a request of `/milagro/log-replica/1.0.0`; `reason` is the refusal on the wire
+ * ('unauthorized', 'not-replica', 'quota', 'no-link', 'rejected', 'too-large') and `problem` names
+ * the entry a rejected range breaks at.
+ */
+export class ReplicaRefusedError extends P2pError {
+  readonly reason: string
+  readonly problem: { readonly code: string, readonly seq: number, readonly cid?: string, readonly message: string } | undefined
+  constructor (reason: string, message: string, options?: ErrorOptions & { problem?: ReplicaRefusedError['problem'] }) {
+    super(message, options)
+    this.name = 'ReplicaRefusedError'
+    this.reason = reason
+    this.problem = options?.problem
+  }
+}
