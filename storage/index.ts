@@ -16,3 +16,4 @@ export { listEntries, logExtent, type ListedEntry, type LogExtent } from './insp
 export { listCheckpoints, decodeCheckpoint, type StoredCheckpoint } from './checkpoint.ts'
 export { LAYOUT_VERSION, sublevels } from './layout.ts'
 export { crashPoint, armCrashPoint, parseCrashSpec } from './crash-point.ts'
+export { importChain, type ChainBatch, type ImportOptions, type Imported } from './import.ts'
