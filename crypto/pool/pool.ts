@@ -16,7 +16,9 @@
 //     pool keeps its size. Other workers and queued tasks are unaffected.
 //   · Job failures keep their types across the thread boundary: BadPinError, InvalidPointError,
 //     InvalidKeyError, RangeError, TypeError (see jobs.ts).
-//   · Startable: start() spawns and warms the workers; stop() refuses new submissions, lets
+//   · Startable: start() spawns and warms the workers (or, with `idleTimeoutMs`, spawns none:
+//     threads then start at the first task that needs them and end after that long without
+//     work, so a pool that is rarely used costs no thread while idle); stop() refuses new submissions, lets
 //     every running and queued task finish, then ends every thread. stop({ signal }) stops at
 //     once when the signal aborts: unfinished tasks reject with PoolStoppedError. Submissions
 //     outside start()..stop() get PoolStoppedError.
@@ -48,6 +50,12 @@ export interface CryptoPoolOptions {
   readonly maxBatch?: number
   /** Curves each worker loads at start; default both. */
   readonly curves?: readonly CurveName[]
+  /**
+   * On demand: no thread at start(); threads start with the first tasks (up to `size`) and end
+   * after this many ms without a task. A worker module that cannot load then fails the first task
+   * (WorkerCrashedError), not start(). Default: every thread starts with start() and stays.
+   */
+  readonly idleTimeoutMs?: number
   /** Worker module; default ./worker.ts. A replacement must export the same handlers (tests extend it). */
   readonly worker?: URL
   readonly logger?: CryptoPoolLogger
@@ -78,6 +86,8 @@ function split<T> (items: readonly T[], parts: number): T[][] {
 export class CryptoPool {
   readonly size: number
   readonly maxQueue: number
+  /** Threads end after this long idle (on demand), or undefined: all threads start with start() and stay. */
+  readonly idleTimeoutMs: number | undefined
   readonly #curves: readonly CurveName[]
   readonly #worker: URL
   readonly #logger: CryptoPoolLogger | undefined
@@ -86,6 +96,8 @@ export class CryptoPool {
   #stopping: Promise<void> | undefined
   #crashes = 0
   readonly #inflight = new Set<Promise<unknown>>()
+  /** On demand: one controller per task not settled yet (see the 'error' listener). */
+  readonly #queued = new Set<AbortController>()
   readonly #verifier: Coalescer<MpinVerifyJob, Outcome<null>>
   readonly #issuer: Coalescer<MpinIssueJob, Outcome<Uint8Array>>
 
@@ -94,6 +106,8 @@ export class CryptoPool {
     if (!Number.isInteger(this.size) || this.size < 1) throw new RangeError('pool size must be a positive integer')
     this.maxQueue = options.maxQueue ?? 4096
     if (!Number.isInteger(this.maxQueue) || this.maxQueue < 0) throw new RangeError('maxQueue must be a non-negative integer')
+    this.idleTimeoutMs = options.idleTimeoutMs
+    if (this.idleTimeoutMs !== undefined && (!Number.isInteger(this.idleTimeoutMs) || this.idleTimeoutMs < 0)) throw new RangeError('idleTimeoutMs must be a non-negative integer')
     const maxBatch = options.maxBatch ?? 256
     if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new RangeError('maxBatch must be a positive integer')
     this.#curves = options.curves ?? curveNames
@@ -128,7 +142,10 @@ export class CryptoPool {
     return this.#crashes
   }
 
-  /** Spawns the workers and waits until each has loaded its curves (or `signal` aborts the wait). */
+  /**
+   * Spawns the workers and waits until each has loaded its curves (or `signal` aborts the wait);
+   * on demand (`idleTimeoutMs`), spawns none and resolves at once.
+   */
   async start (options: RunOptions = {}): Promise<void> {
     if (this.#stopping !== undefined) await this.#stopping
     if (this.#starting === undefined && this.#piscina === undefined) {
@@ -139,21 +156,30 @@ export class CryptoPool {
 
   async #start (options: RunOptions): Promise<void> {
     this.#crashes = 0
+    options.signal?.throwIfAborted()
+    const onDemand = this.idleTimeoutMs !== undefined
     const piscina = new Piscina({
       filename: fileURLToPath(this.#worker),
-      minThreads: this.size,
+      minThreads: onDemand ? 0 : this.size,
       maxThreads: this.size,
       maxQueue: this.maxQueue,
       concurrentTasksPerWorker: 1,
-      idleTimeout: 2 ** 31 - 1,
+      idleTimeout: this.idleTimeoutMs ?? 2 ** 31 - 1,
       workerData: { curves: [...this.#curves] }
     })
     // A worker error with no task to blame is reported here; without a listener it would crash the process.
     piscina.on('error', (err: unknown) => {
       this.#crashes++
       this.#logger?.warn({ err }, 'crypto pool worker failed outside a task; replaced')
+      // On demand, a thread that fails while loading (no task assigned yet) leaves the tasks that
+      // asked for it queued, and piscina does not retry: fail them rather than let them hang.
+      if (onDemand && piscina.threads.length === 0) {
+        const reason = new WorkerCrashedError(`crypto pool worker failed while starting: ${(err as Error).message}`, { cause: err })
+        for (const queued of this.#queued) queued.abort(reason)
+      }
     })
     this.#piscina = piscina
+    if (onDemand) return
     // Warm-up: one task per worker, so each has loaded its curves before real work arrives.
     try {
       await Promise.all(Array.from({ length: this.size }, async () => await this.run('ready', undefined, options)))
@@ -238,14 +264,19 @@ export class CryptoPool {
     const piscina = this.#piscina
     if (piscina === undefined) throw new PoolStoppedError()
     options.signal?.throwIfAborted()
-    const task = piscina.run(payload, { name, ...(options.signal === undefined ? {} : { signal: options.signal }) }) as Promise<T>
+    const local = this.idleTimeoutMs === undefined ? undefined : new AbortController()
+    const signal = local === undefined ? options.signal : options.signal === undefined ? local.signal : AbortSignal.any([options.signal, local.signal])
+    const task = piscina.run(payload, { name, ...(signal === undefined ? {} : { signal }) }) as Promise<T>
     this.#inflight.add(task)
+    if (local !== undefined) this.#queued.add(local)
     try {
       return await task
     } catch (err) {
+      if (local?.signal.aborted === true) throw local.signal.reason
       throw this.#mapError(err)
     } finally {
       this.#inflight.delete(task)
+      if (local !== undefined) this.#queued.delete(local)
     }
   }
 

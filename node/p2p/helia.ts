@@ -4,11 +4,20 @@
 // what the identity directory needs (fetch a document by CID from the peers that announced it).
 //
 // The peer's lifecycle stays with the node: stopping Helia stops bitswap, not libp2p.
+//
+// Helia is built from its parts, not through the `helia` package's index: that index also
+// imports `@helia/http` and `@helia/libp2p` (for `createHelia`), and the latter loads libp2p's
+// whole default stack — Kademlia DHT, WebRTC, circuit relay, TLS, AutoNAT, UPnP, WebSockets —
+// about 60 MiB resident per process, measured (Node 22: 151 MiB RSS after importing the index
+// over our libp2p modules, 89 MiB after importing only the class). `createHeliaLight` is just
+// `new Helia({ name, version, ...init })` from the package's own `helia.js`, so that module is
+// loaded directly, found next to the package's entry point (the package exports only its index).
+// If a Helia release moves it, the import below fails at load time, loudly.
 import { withBitswap } from '@helia/bitswap'
 import * as dagCbor from '@ipld/dag-cbor'
 import type { Blockstore } from 'interface-blockstore'
 import type { Datastore } from 'interface-datastore'
-import { createHeliaLight, type Helia } from 'helia'
+import type { Helia, HeliaInit as FullHeliaInit } from 'helia'
 import type { Peer } from './libp2p.ts'
 
 export type PeerHelia = Helia & { readonly libp2p: Peer }
@@ -19,9 +28,19 @@ export interface HeliaInit {
   readonly datastore: Datastore
 }
 
+type HeliaClass = new (init: FullHeliaInit & { readonly name: string, readonly version: string }) => Helia
+
+const entry = import.meta.resolve('helia')
+const classModule = await import(new URL('./helia.js', entry).href) as { Helia?: HeliaClass }
+const versionModule = await import(new URL('./version.js', entry).href) as { name?: string, version?: string }
+if (typeof classModule.Helia !== 'function') throw new TypeError(`the helia package at ${entry} has no Helia class in helia.js: node/p2p/helia.ts needs updating for this release`)
+const HeliaClass: HeliaClass = classModule.Helia
+const info = { name: versionModule.name ?? 'helia', version: versionModule.version ?? 'unknown' }
+
 /** Creates Helia (not started) over `libp2p` and the given stores. */
 export function createPeerHelia (init: HeliaInit): PeerHelia {
-  const helia = createHeliaLight({
+  const helia = new HeliaClass({
+    ...info,
     blockstore: init.blockstore,
     datastore: init.datastore,
     codecs: [dagCbor],

@@ -148,6 +148,33 @@ test('Ed25519 batches are split across workers and come back in order', async ()
   }
 })
 
+test('on demand (idleTimeoutMs): no thread until a task needs one, then threads end after the idle time; a bad worker fails the task', async () => {
+  assert.throws(() => new CryptoPool({ idleTimeoutMs: -1 }), RangeError)
+  const pool = new CryptoPool({ size: 2, curves: [], idleTimeoutMs: 50 })
+  await pool.start()
+  try {
+    assert.equal([pool.running, pool.threads, pool.idleTimeoutMs], [true, 0, 50])
+    const items = signedItems(200)
+    assert.equal(await pool.verifyBatch(items), items.map(() => true))
+    assert.ok(pool.threads >= 1 && pool.threads <= 2, `threads while busy: ${pool.threads}`)
+    const bound = AbortSignal.timeout(10_000)
+    while (pool.threads > 0 && !bound.aborted) await new Promise((resolve) => setTimeout(resolve, 20))
+    assert.is(pool.threads, 0, 'idle threads ended')
+    assert.equal(await pool.verifyBatch(items.slice(0, 70)), items.slice(0, 70).map(() => true), 'and start again on the next task')
+  } finally {
+    await pool.stop()
+  }
+  assert.is(pool.threads, 0)
+  const broken = new CryptoPool({ size: 1, idleTimeoutMs: 50, worker: new URL('./fixtures/does-not-exist.ts', import.meta.url) })
+  await broken.start()
+  try {
+    await rejects(broken.verifyBatch(signedItems(70)), named('WorkerCrashedError'))
+  } finally {
+    await broken.stop()
+  }
+  await rejects(new CryptoPool({ size: 1, idleTimeoutMs: 50 }).start({ signal: AbortSignal.abort() }), named('AbortError'))
+})
+
 test('bounded queue: the submission past maxQueue is QueueFullError, the rest complete', async () => {
   const pool = new CryptoPool({ size: 1, maxQueue: 2, curves: [], worker: testWorker })
   await pool.start()
