@@ -24,7 +24,8 @@
 // the node is reachable as before) and before the services; a pool that cannot start fails the
 // node's start with PoolStartError (no fallback to in-thread work). Batches smaller than POOL_MIN_BATCH are
 // checked in this thread (a thread hop costs more than a few Ed25519 verifications). The pool
-// stops last, after the services and the log.
+// stops last, after the services and the log — unless it was passed in (`cryptoPool`, shared by
+// several nodes of one process, e.g. a simulation): then its owner stops it.
 import { EventEmitter } from 'node:events'
 import { join } from 'node:path'
 import type { ConnectionGater } from '@libp2p/interface'
@@ -77,7 +78,13 @@ export interface NodeOptions {
   /** Services run on top of the node (custody, REST API): started in order once it runs, stopped in reverse before it stops. */
   readonly services?: ReadonlyArray<(node: MilagroNode) => NodeService>
   /** The node's crypto pool (default: one thread per core; each loads an M-Pin curve on its first job for it). */
-  readonly pool?: Pick<CryptoPoolOptions, 'size' | 'curves' | 'maxQueue' | 'maxBatch'>
+  readonly pool?: Pick<CryptoPoolOptions, 'size' | 'curves' | 'maxQueue' | 'maxBatch' | 'idleTimeoutMs'>
+  /**
+   * A crypto pool the caller owns, used instead of one of the node's own (`pool` is then
+   * ignored): several nodes in one process share one pool. The node starts it if it is not
+   * running (start is idempotent) and never stops it.
+   */
+  readonly cryptoPool?: CryptoPool
 }
 
 /** Smallest signature batch handed to the pool; smaller ones are checked in this thread. */
@@ -123,6 +130,8 @@ interface Running {
   readonly redial: Redialer
   readonly admin: AdminServer | undefined
   readonly pool: CryptoPool
+  /** False when the pool was passed in (NodeOptions.cryptoPool): the node does not stop it. */
+  readonly ownsPool: boolean
 }
 
 const CODE_P2P = 0x01a5
@@ -240,12 +249,13 @@ export class MilagroNode extends EventEmitter<NodeEvents> {
     const o = this.#options
     const log = this.logger
     const started: Array<() => Promise<void> | void> = []
-    const pool = new CryptoPool({ curves: [], ...o.pool, logger: componentLogger(log, 'pool') })
+    const ownsPool = o.cryptoPool === undefined
+    const pool = o.cryptoPool ?? new CryptoPool({ curves: [], ...o.pool, logger: componentLogger(log, 'pool') })
     const poolReady = pool.start(options).catch((err: unknown) => {
       throw new PoolStartError(`the crypto pool did not start: ${(err as Error).message}`, { cause: err })
     })
     poolReady.catch(() => {}) // awaited below; a failure must not go unhandled meanwhile
-    started.push(async () => { await poolReady.catch(() => {}); await pool.stop() })
+    if (ownsPool) started.push(async () => { await poolReady.catch(() => {}); await pool.stop() })
     const verifyBatch = async (items: readonly Ed25519BatchItem[]): Promise<boolean[]> => {
       if (items.length < POOL_MIN_BATCH) return verifyEd25519Batch(items)
       await poolReady
@@ -320,7 +330,7 @@ export class MilagroNode extends EventEmitter<NodeEvents> {
       redial.start()
       started.push(() => { redial.stop() })
 
-      const running: Running = { stores, db, log: nodeLog, libp2p, helia, directory, outbox, envelopes, inbound, dispatcher, sync, redial, admin: undefined, pool }
+      const running: Running = { stores, db, log: nodeLog, libp2p, helia, directory, outbox, envelopes, inbound, dispatcher, sync, redial, admin: undefined, pool, ownsPool }
       let admin: AdminServer | undefined
       if (o.admin !== false) {
         const server = new AdminServer({ socketPath: home.paths.adminSocketPath, handlers: adminHandlers(this), logger: componentLogger(log, 'admin') })
@@ -382,7 +392,7 @@ export class MilagroNode extends EventEmitter<NodeEvents> {
     await step('log', async () => { await r.log.stop() })
     await step('p2p db', async () => { await r.db.level.close() })
     await step('stores', async () => { await r.stores.stop() })
-    await step('crypto pool', async () => { await r.pool.stop() })
+    if (r.ownsPool) await step('crypto pool', async () => { await r.pool.stop() })
     this.metrics.attach(undefined)
     this.#running = undefined
     log.info('node stopped')
