@@ -2,7 +2,7 @@
 // polynomial δ(x) with δ(0) = 0, each holder i adds Σ_d δ_d(i) to its share. The shared secret
 // (Σ δ_d(0) = 0 added) and so the group public key are unchanged; the new shares lie on a new,
 // independent random polynomial, so shares from before and after a refresh do not combine: a mix
-// of t old and new shares interpolates to an unrelated value (except with probability ≈ 1/n).
+// of t old and new shares interpolates to an unrelated value (except with negligible probability).
 //
 // A refresh dealing's constant term is 0 and its commitment C₀ = 0·G is the point at infinity,
 // which has no compressed encoding — so a refresh dealing's commitment list OMITS C₀: it is
