@@ -62,7 +62,15 @@ export const configSchema = z.object({
   }).strict().default({ principals: [], authServers: [], permitWindow: { before: 1, after: 1 }, timePermits: 'optional' }),
   storage: z.object({
     checkpointEvery: z.number().int().min(1).default(1000)
-  }).strict().default({ checkpointEvery: 1000 })
+  }).strict().default({ checkpointEvery: 1000 }),
+  backup: z.object({
+    /** Identities this node replicates its own log to, besides the fiduciaries of its newest backup. */
+    replicas: z.array(identityCid).default([]),
+    /** Identities whose log this node keeps a copy of, besides the principals whose backup it holds as fiduciary. */
+    replicate: z.array(identityCid).default([]),
+    /** Bytes kept per replicated log (<home>/data/replicas); a push past it is refused. */
+    quotaBytes: z.number().int().min(0).default(256 * 1024 * 1024)
+  }).strict().default({ replicas: [], replicate: [], quotaBytes: 256 * 1024 * 1024 })
 }).strict()
 
 export type NodeConfig = z.infer<typeof configSchema>
@@ -103,7 +111,10 @@ export const ENV_OVERRIDES: ReadonlyArray<{ readonly env: string, readonly path:
   { env: 'MILAGRO_MPIN_PRINCIPALS', path: ['mpin', 'principals'], type: 'list' },
   { env: 'MILAGRO_MPIN_AUTH_SERVERS', path: ['mpin', 'authServers'], type: 'list' },
   { env: 'MILAGRO_MPIN_TIME_PERMITS', path: ['mpin', 'timePermits'], type: 'string' },
-  { env: 'MILAGRO_STORAGE_CHECKPOINT_EVERY', path: ['storage', 'checkpointEvery'], type: 'number' }
+  { env: 'MILAGRO_STORAGE_CHECKPOINT_EVERY', path: ['storage', 'checkpointEvery'], type: 'number' },
+  { env: 'MILAGRO_BACKUP_REPLICAS', path: ['backup', 'replicas'], type: 'list' },
+  { env: 'MILAGRO_BACKUP_REPLICATE', path: ['backup', 'replicate'], type: 'list' },
+  { env: 'MILAGRO_BACKUP_QUOTA_BYTES', path: ['backup', 'quotaBytes'], type: 'number' }
 ]
 
 /** Returns a copy of `raw` with every `MILAGRO_…` variable set in `env` applied. */
