@@ -19,6 +19,7 @@ import { ApiServer, type ApiInit } from '../api/server.ts'
 import { mpinRoutes } from '../api/mpin-routes.ts'
 import { safeguardRoutes } from '../api/safeguard-routes.ts'
 import { Backups } from './backup.ts'
+import { BackupReplication, type ReplicationInit } from './backup-replication.ts'
 import { SafeguardService, type SafeguardInit } from './safeguard.ts'
 import { UnclaimedEnvelopes } from './unclaimed.ts'
 import { isCustodyMessageType } from '../../protocol/custody/index.ts'
@@ -33,6 +34,8 @@ export interface ServicesInit {
   readonly safeguard?: SafeguardInit | false
   /** REST API settings (default: config.api host and port); false: no API. */
   readonly api?: Partial<ApiInit> | false
+  /** Log replication for backups (default: config.backup); false: none. */
+  readonly replication?: ReplicationInit | false
 }
 
 /** The running services of one node, filled in as they start. */
@@ -43,6 +46,7 @@ export interface Services {
   backups: Backups | undefined
   keystore: KeyStore | undefined
   api: ApiServer | undefined
+  replication: BackupReplication | undefined
 }
 
 export interface ServiceOptions {
@@ -52,7 +56,7 @@ export interface ServiceOptions {
 
 /** NodeOptions (machine, services) for a node of `home`, and a handle on its services. */
 export function nodeServices (home: LoadedHome, logger: Logger, init: ServicesInit = {}): { options: ServiceOptions, services: Services } {
-  const services: Services = { custody: undefined, mpin: undefined, safeguard: undefined, backups: undefined, keystore: undefined, api: undefined }
+  const services: Services = { custody: undefined, mpin: undefined, safeguard: undefined, backups: undefined, keystore: undefined, api: undefined, replication: undefined }
   const factories: Array<(node: MilagroNode) => NodeService> = [
     (node) => {
       const keystore = countingKeyStore(keyStoreFor(home, componentLogger(logger, 'keystore')), node.metrics.keystoreOperations)
@@ -92,6 +96,19 @@ export function nodeServices (home: LoadedHome, logger: Logger, init: ServicesIn
       const service = new SafeguardService({ node: custodyPort(node), keystore, logger: componentLogger(logger, 'safeguard') }, { roles: home.config.roles, ...safeguard })
       services.safeguard = service
       services.backups = new Backups({ home, safeguard: service, logger: componentLogger(logger, 'backup') })
+      return service
+    })
+  }
+  if (init.replication !== false) {
+    const replication = init.replication
+    factories.push((node) => {
+      const service = new BackupReplication({ node, safeguard: () => services.safeguard?.state, backups: () => services.backups, logger: componentLogger(logger, 'replication') }, {
+        replicas: home.config.backup.replicas.map((c) => CID.parse(c)),
+        replicate: home.config.backup.replicate.map((c) => CID.parse(c)),
+        quotaBytes: home.config.backup.quotaBytes,
+        ...replication
+      })
+      services.replication = service
       return service
     })
   }
