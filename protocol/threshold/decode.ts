@@ -9,6 +9,7 @@
 // record — whether the sender may send it now, a dealing's proof of knowledge or re-shared
 // constant term, a wallet key against the epoch — is the judge's (node/services/threshold-judge.ts)
 // and the rules' (rules-*.ts).
+import { DEALING_PROOF_LENGTH } from '../../crypto/threshold/index.ts'
 import {
   BITCOIN_NETWORKS, PROOF_OF_POSSESSION_LENGTH, uncompressPublicKey, verifyProofOfPossession, type BitcoinNetwork
 } from '../../crypto/index.ts'
@@ -216,7 +217,7 @@ export function decodeMessage (envelope: MessageEnvelope, body: unknown): Decode
         return { index: index(x.index, `${at}.index`), enc: readBytes(x, 'enc', at, ENC_LENGTH), ct: readBytes(x, 'ct', at, DEALT_CT_LENGTH) }
       }, 1)
       if (new Set(shares.map((x) => x.index)).size !== shares.length) throw new MalformedError(`${what}.shares names a receiver twice`)
-      const proof = r.proof === null ? null : readBytes(r, 'proof', what, { min: 32, max: 128 })
+      const proof = r.proof === null ? null : readBytes(r, 'proof', what, DEALING_PROOF_LENGTH)
       // A commitment list may be empty only for a refresh with t = 1 (nothing to re-randomise).
       const c = r.commitments
       const list0 = Array.isArray(c) && c.length === 0 ? [] : commitments(r, 'commitments', what)

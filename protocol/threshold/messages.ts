@@ -65,14 +65,14 @@ export function shareStatement (order: CID, round: number, dealer: number, recei
   return signingMessage(SHARE_SIGNATURE_CONTEXT, { order, round, dealer, receiver, share, commitments: commitmentsDigest(commitments) })
 }
 
-/** The context of a dealing's proof of knowledge of its constant term: order, round, dealer. */
-export function dealingContext (order: CID, round: number, dealer: number): Uint8Array {
-  return concatBytes(new TextEncoder().encode('milagro/threshold/dealing/v1'), order.bytes, u32(round), Uint8Array.of(dealer))
+/** What a dealing's proof of knowledge is bound to (crypto's `dealingContext`): the order, the round, the dealer's index and identity. */
+export function dealingProofContext (order: CID, round: number, dealer: number, party: CID): { orderId: string, round: string, dealer: number, party: string } {
+  return { orderId: order.toString(), round: `round/${round}`, dealer, party: party.toString() }
 }
 
-/** The context of the wallet's BIP-32 chain code: the order id. */
+/** The context of the wallet's BIP-32 chain code (crypto's `walletChainCode` tags it): the order id's bytes. */
 export function chainCodeContext (order: CID): Uint8Array {
-  return concatBytes(new TextEncoder().encode('milagro/threshold/chain-code/v1'), order.bytes)
+  return order.bytes
 }
 
 // ---- encoders: typed content → envelope body (every body carries v) ----
