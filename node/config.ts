@@ -7,7 +7,7 @@ import { ConfigError } from './errors.ts'
 
 export const CONFIG_VERSION = 1
 export const ROLES = ['principal', 'fiduciary', 'beneficiary'] as const
-export const SERVICES = ['custody', 'safeguard', 'mpin'] as const
+export const SERVICES = ['custody', 'safeguard', 'mpin', 'threshold'] as const
 
 const multiaddr = z.string().regex(/^(\/[a-z0-9-]+\/[^/\s]+)+(\/p2p\/[1-9A-HJ-NP-Za-km-z]+)?$/, 'not a multiaddr (e.g. /ip4/127.0.0.1/tcp/4101)')
 
