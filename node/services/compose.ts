@@ -21,6 +21,10 @@ import { safeguardRoutes } from '../api/safeguard-routes.ts'
 import { Backups } from './backup.ts'
 import { BackupReplication, type ReplicationInit } from './backup-replication.ts'
 import { SafeguardService, type SafeguardInit } from './safeguard.ts'
+import { ThresholdService, type ThresholdInit } from './threshold.ts'
+import { thresholdPort } from './threshold-port.ts'
+import { thresholdRoutes } from '../api/threshold-routes.ts'
+import { isThresholdMessageType } from '../../protocol/threshold/types.ts'
 import { UnclaimedEnvelopes } from './unclaimed.ts'
 import { isCustodyMessageType } from '../../protocol/custody/index.ts'
 import { isMpinMessageType } from '../../protocol/mpin/types.ts'
@@ -32,6 +36,8 @@ export interface ServicesInit {
   readonly mpin?: MpinInit | false
   /** Safeguard settings; false: no safeguard service (default: on when config.services has 'safeguard'). */
   readonly safeguard?: SafeguardInit | false
+  /** Threshold custody settings; false: no threshold service (default: on when config.services has 'threshold'). */
+  readonly threshold?: ThresholdInit | false
   /** REST API settings (default: config.api host and port); false: no API. */
   readonly api?: Partial<ApiInit> | false
   /** Log replication for backups (default: config.backup); false: none. */
@@ -43,6 +49,7 @@ export interface Services {
   custody: CustodyService | undefined
   mpin: MpinService | undefined
   safeguard: SafeguardService | undefined
+  threshold: ThresholdService | undefined
   backups: Backups | undefined
   keystore: KeyStore | undefined
   api: ApiServer | undefined
@@ -56,7 +63,7 @@ export interface ServiceOptions {
 
 /** NodeOptions (machine, services) for a node of `home`, and a handle on its services. */
 export function nodeServices (home: LoadedHome, logger: Logger, init: ServicesInit = {}): { options: ServiceOptions, services: Services } {
-  const services: Services = { custody: undefined, mpin: undefined, safeguard: undefined, backups: undefined, keystore: undefined, api: undefined, replication: undefined }
+  const services: Services = { custody: undefined, mpin: undefined, safeguard: undefined, threshold: undefined, backups: undefined, keystore: undefined, api: undefined, replication: undefined }
   const factories: Array<(node: MilagroNode) => NodeService> = [
     (node) => {
       const keystore = countingKeyStore(keyStoreFor(home, componentLogger(logger, 'keystore')), node.metrics.keystoreOperations)
@@ -112,12 +119,24 @@ export function nodeServices (home: LoadedHome, logger: Logger, init: ServicesIn
       return service
     })
   }
+  const withThreshold = init.threshold !== false && home.config.services.includes('threshold')
+  if (withThreshold) {
+    const threshold = init.threshold
+    factories.push((node) => {
+      const keystore = services.keystore
+      if (keystore === undefined) throw new Error('the threshold service needs the key store of the custody service')
+      const service = new ThresholdService({ node: thresholdPort(node), keystore, logger: componentLogger(logger, 'threshold') }, { roles: home.config.roles, network: home.config.custody.network, ...threshold })
+      services.threshold = service
+      return service
+    })
+  }
   // Received envelopes of a type none of the services above handles are marked done (unclaimed.ts):
   // a service added above must add its predicate here.
   const claims = [
     isCustodyMessageType,
     ...(init.mpin !== false && home.config.services.includes('mpin') ? [isMpinMessageType] : []),
-    ...(init.safeguard !== false && home.config.services.includes('safeguard') ? [isSafeguardMessageType] : [])
+    ...(init.safeguard !== false && home.config.services.includes('safeguard') ? [isSafeguardMessageType] : []),
+    ...(withThreshold ? [isThresholdMessageType] : [])
   ]
   factories.push((node) => {
     const port = custodyPort(node)
@@ -126,7 +145,7 @@ export function nodeServices (home: LoadedHome, logger: Logger, init: ServicesIn
   if (init.api !== false) {
     const api = init.api
     factories.push((node) => {
-      const server = new ApiServer({ node, custody: () => services.custody, routes: [...mpinRoutes(() => services.mpin), ...safeguardRoutes(() => services.safeguard, () => services.backups)], logger: componentLogger(logger, 'api') }, {
+      const server = new ApiServer({ node, custody: () => services.custody, routes: [...mpinRoutes(() => services.mpin), ...safeguardRoutes(() => services.safeguard, () => services.backups), ...thresholdRoutes(() => services.threshold)], logger: componentLogger(logger, 'api') }, {
         host: api?.host ?? home.config.api.host,
         port: api?.port ?? home.config.api.port,
         tokenPath: api?.tokenPath ?? home.paths.apiTokenPath
