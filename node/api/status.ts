@@ -37,7 +37,13 @@ const STATUS: Readonly<Record<string, number>> = {
   InsufficientSharesError: 409,
   UnauthorizedSenderError: 403,
   WrongBeneficiaryError: 409,
-  BackupError: 409
+  BackupError: 409,
+  // Threshold custody (node/api/threshold-routes.ts)
+  PrematureMessageError: 409,
+  TermsMismatchError: 409,
+  AddressMismatchError: 409,
+  InvalidDealingError: 409,
+  InvalidShareError: 409
 }
 
 export interface HttpError {
