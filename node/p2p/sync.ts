@@ -2,16 +2,30 @@
 //
 // `/milagro/sync/1.0.0` — each side, once identify has run on a new connection, opens one stream
 // and the two exchange their log heads (frames of DAG-CBOR):
-//   1  initiator → responder   { v: 1, id: <identity CID>, head: { seq, cid } | null, probe: seq | null }
-//   2  responder → initiator   { v: 1, id, head, probe, at: CID | null }
+//   1  initiator → responder   { v: 1, id: <identity CID>, head: { seq, cid } | null, probe: seq | null, restored?: bytes }
+//   2  responder → initiator   { v: 1, id, head, probe, restored?, at: CID | null }
 //   3  initiator → responder   { at: CID | null }
 // `probe` is the seq of the head this side recorded for the other at their last sync; `at` is the
-// CID of the answering side's own entry at that seq (null if it has none). Then, on both sides:
+// CID of the answering side's own entry at that seq (null if it has none). `restored` (16 bytes) is
+// sent by a node rebuilt from a backup (node/services/backup-restore.ts marks its home): a new
+// value for each restore. Then, on both sides:
 //   - The hello must come from the peer its identity names (the directory verifies the document
 //     and its peer id; an identity that does not resolve or names another peer ends the stream).
-//   - If the recorded head is no longer in the peer's log (`at` differs or is null), the peer lost
-//     or rebuilt its log: every envelope this node ever sent to it is queued again, and the peer
-//     acknowledges what it still holds as duplicates. The new head is recorded (sublevel `sync`).
+//   - The peer lost (part of) its log, and every envelope this node ever sent to it is queued
+//     again — it acknowledges what it still holds as duplicates — when
+//       · the recorded head is no longer in the peer's log (`at` differs or is null: a log lost or
+//         rebuilt as another chain), or
+//       · the peer's head is behind what this node knows its log held: the recorded head's seq
+//         (−1 when the record is empty) plus the envelopes the peer acknowledged as new since that
+//         record (each is one entry of its log; counted from the dispatcher's acknowledgements,
+//         sublevel key `acked/<identity>`) — this catches a log lost by a peer whose last recorded
+//         head was empty, and one restored from a copy older than what it had acknowledged; or
+//       · the peer says it was restored, with a `restored` value this node has not handled yet
+//         (recorded as `restored/<identity>`): a restored log may lack whatever came after the
+//         copy it was rebuilt from, whatever the heads say.
+//     The new head is recorded (sublevel `sync`, `head/<identity>`) and the count starts again.
+//     The count is a lower bound taken as acknowledgements arrive, so an acknowledgement racing a
+//     hello may make one reset more (harmless: duplicates are acknowledged as such), not one less.
 //   - The dispatcher is kicked for the peer's identity, cancelling backoff: the backlog (every
 //     envelope addressed to the peer that it has not acknowledged) leaves at once as one pipelined
 //     delivery stream, in windows of up to MAX_BATCH envelopes that the receiver verifies and
@@ -29,6 +43,7 @@ import type { Dispatcher } from './dispatcher.ts'
 import type { EnvelopeLog } from './envelope-log.ts'
 import { ProtocolViolationError } from './errors.ts'
 import { FrameReader, writeFrames } from './frames.ts'
+import { equalBytes } from '../../crypto/index.ts'
 import type { Peer } from './libp2p.ts'
 
 export const SYNC_PROTOCOL = '/milagro/sync/1.0.0'
@@ -62,6 +77,21 @@ export interface Hello {
   readonly id: CID
   readonly head: LogHead | null
   readonly probe: number | null
+  /** Set by a node rebuilt from a backup: one value per restore. */
+  readonly restored?: Uint8Array
+}
+
+/** Length of the `restored` value of a hello. */
+export const RESTORED_BYTES = 16
+const RESTORED_KEY = 'meta/restored'
+
+/**
+ * Marks a home's sync index as restored from a backup (before its node first starts): its hellos
+ * then carry `restored`, and each peer sends it again everything it ever sent it.
+ */
+export async function markRestored (index: Kv, value: Uint8Array): Promise<void> {
+  if (value.length !== RESTORED_BYTES) throw new RangeError(`a restore mark is ${RESTORED_BYTES} bytes`)
+  await index.put(RESTORED_KEY, value)
 }
 
 type Fields = { readonly [k: string]: unknown }
@@ -84,11 +114,14 @@ export function readHello (v: Fields): Hello {
   if (v.v !== 1 || id === null) throw new ProtocolViolationError('sync hello lacks v: 1 or id')
   const probe = v.probe === null ? null : isSeq(v.probe) ? v.probe : undefined
   if (probe === undefined) throw new ProtocolViolationError('sync hello probe is not a seq')
-  if (v.head === null) return { id, head: null, probe }
+  const restored = v.restored === undefined ? undefined : v.restored instanceof Uint8Array && v.restored.length === RESTORED_BYTES ? v.restored : null
+  if (restored === null) throw new ProtocolViolationError(`sync hello restored is not ${RESTORED_BYTES} bytes`)
+  const extra = restored === undefined ? {} : { restored }
+  if (v.head === null) return { id, head: null, probe, ...extra }
   const h = v.head as { seq?: unknown, cid?: unknown } | undefined
   const cid = CID.asCID(h?.cid)
   if (cid === null || !isSeq(h?.seq)) throw new ProtocolViolationError('sync hello head is malformed')
-  return { id, head: { seq: h.seq, cid }, probe }
+  return { id, head: { seq: h.seq, cid }, probe, ...extra }
 }
 
 export function readAt (v: Fields): CID | null {
@@ -102,9 +135,20 @@ export class Sync extends EventEmitter<SyncEvents> {
   readonly #c: SyncComponents
   readonly #heads = new Map<string, PeerHead>()
   readonly #locks = new Map<string, Promise<void>>()
+  /** Envelopes each peer acknowledged as new since its recorded head (loaded lazily, written back in batches). */
+  readonly #acked = new Map<string, number>()
+  readonly #ackLoads = new Map<string, Promise<void>>()
+  readonly #ackDirty = new Set<string>()
+  #ackWrite: Promise<void> | undefined
+  #restored: Uint8Array | undefined
   #started = false
   readonly #onIdentify = (evt: CustomEvent<IdentifyResult>): void => {
     if (evt.detail.protocols.includes(SYNC_PROTOCOL)) void this.#initiate(evt.detail.peerId)
+  }
+
+  readonly #onAcked = (a: { recipient: string, duplicate: boolean }): void => {
+    if (a.duplicate) return
+    void this.#countAck(a.recipient).catch((err: unknown) => { this.#c.logger.debug({ err }, 'could not count an acknowledgement') })
   }
 
   constructor (components: SyncComponents) {
@@ -114,6 +158,9 @@ export class Sync extends EventEmitter<SyncEvents> {
 
   async start (): Promise<void> {
     if (this.#started) return
+    const restored = await this.#c.index.get(RESTORED_KEY)
+    this.#restored = restored?.length === RESTORED_BYTES ? restored : undefined
+    this.#c.dispatcher.on('delivery:acked', this.#onAcked)
     await this.#c.libp2p.handle(SYNC_PROTOCOL, async (stream: Stream, connection) => {
       await this.#respond(stream, connection.remotePeer)
     }, { maxInboundStreams: 2 })
@@ -125,7 +172,43 @@ export class Sync extends EventEmitter<SyncEvents> {
     if (!this.#started) return
     this.#started = false
     this.#c.libp2p.removeEventListener('peer:identify', this.#onIdentify)
+    this.#c.dispatcher.off('delivery:acked', this.#onAcked)
     await this.#c.libp2p.unhandle(SYNC_PROTOCOL)
+    while (this.#ackWrite !== undefined) await this.#ackWrite
+  }
+
+  async #ackedCount (identity: string): Promise<number> {
+    if (!this.#acked.has(identity)) {
+      let loading = this.#ackLoads.get(identity)
+      if (loading === undefined) {
+        loading = (async () => {
+          const raw = await this.#c.index.get(`acked/${identity}`)
+          if (!this.#acked.has(identity)) this.#acked.set(identity, raw === undefined ? 0 : dagCbor.decode<number>(raw))
+        })().finally(() => { this.#ackLoads.delete(identity) })
+        this.#ackLoads.set(identity, loading)
+      }
+      await loading
+    }
+    return this.#acked.get(identity) ?? 0
+  }
+
+  async #countAck (identity: string): Promise<void> {
+    await this.#ackedCount(identity)
+    this.#acked.set(identity, (this.#acked.get(identity) ?? 0) + 1)
+    this.#ackDirty.add(identity)
+    this.#flushAcks()
+  }
+
+  /** Writes the dirty counts, one batch at a time. */
+  #flushAcks (): void {
+    if (this.#ackWrite !== undefined) return
+    this.#ackWrite = (async () => {
+      while (this.#ackDirty.size > 0) {
+        const ids = [...this.#ackDirty]
+        this.#ackDirty.clear()
+        await this.#c.index.batch(ids.map((id) => ({ type: 'put' as const, key: `acked/${id}`, value: dagCbor.encode(this.#acked.get(id) ?? 0) })))
+      }
+    })().catch((err: unknown) => { this.#c.logger.warn({ err }, 'could not record acknowledgement counts') }).finally(() => { this.#ackWrite = undefined })
   }
 
   /** Heads of peers heard in this run, by identity. */
@@ -137,7 +220,8 @@ export class Sync extends EventEmitter<SyncEvents> {
   async #hello (peerIdentity: CID | undefined): Promise<{ frame: Record<string, unknown>, probed: LogHead | undefined }> {
     const head = this.#c.envelopes.head()
     const probed = peerIdentity === undefined ? undefined : await this.#recorded(peerIdentity.toString())
-    return { frame: { v: 1, id: this.#c.directory.self.cid, head: head === undefined ? null : { seq: head.seq, cid: head.cid }, probe: probed?.seq ?? null }, probed }
+    const frame = { v: 1, id: this.#c.directory.self.cid, head: head === undefined ? null : { seq: head.seq, cid: head.cid }, probe: probed?.seq ?? null, ...(this.#restored === undefined ? {} : { restored: this.#restored }) }
+    return { frame, probed }
   }
 
   async #initiate (peer: PeerId): Promise<void> {
@@ -203,17 +287,34 @@ export class Sync extends EventEmitter<SyncEvents> {
     const previous = this.#locks.get(identity) ?? Promise.resolve()
     const run = previous.then(async () => {
       const current = await this.#recorded(identity)
+      // Acknowledgements from here on may be of entries past the hello's head: they count towards the next sync.
+      const acked = await this.#ackedCount(identity)
       const unchanged = probed !== undefined && current !== undefined && current.seq === probed.seq && current.cid.equals(probed.cid)
-      const reset = unchanged && (at === null || !at.equals(probed.cid))
+      const forked = unchanged && (at === null || !at.equals(probed.cid))
+      const known = (current?.seq ?? -1) + acked
+      const behind = (hello.head?.seq ?? -1) < known
+      const seenRestore = await this.#c.index.get(`restored/${identity}`)
+      const restored = hello.restored !== undefined && (seenRestore === undefined || !equalBytes(seenRestore, hello.restored))
       const record: PeerHead = { identity, peer: peer.toString(), head: hello.head, at: Date.now() }
       this.#heads.set(identity, record)
-      if (reset) {
+      if (forked || behind || restored) {
         const requeued = await this.#c.envelopes.requeueFor(hello.id)
-        this.#c.logger.warn({ identity, recorded: probed.seq, now: hello.head?.seq ?? null, requeued }, 'peer lost its log; envelopes sent to it are queued again')
+        const why = restored ? 'restored from a backup' : forked ? 'its log no longer holds the recorded head' : 'its log is behind what it acknowledged'
+        this.#c.logger.warn({ identity, recorded: current?.seq ?? null, acked, now: hello.head?.seq ?? null, requeued, why }, 'peer lost (part of) its log; envelopes sent to it are queued again')
         this.emit('sync:reset', { identity, requeued })
       }
-      if (hello.head !== null) await this.#c.index.put(`head/${identity}`, dagCbor.encode({ seq: hello.head.seq, cid: hello.head.cid }))
-      else await this.#c.index.del(`head/${identity}`)
+      const ops: Array<{ type: 'put', key: string, value: Uint8Array } | { type: 'del', key: string }> = [
+        hello.head !== null
+          ? { type: 'put', key: `head/${identity}`, value: dagCbor.encode({ seq: hello.head.seq, cid: hello.head.cid }) }
+          : { type: 'del', key: `head/${identity}` }
+      ]
+      if (hello.restored !== undefined && restored) ops.push({ type: 'put', key: `restored/${identity}`, value: hello.restored })
+      this.#acked.set(identity, (this.#acked.get(identity) ?? acked) - acked)
+      ops.push({ type: 'put', key: `acked/${identity}`, value: dagCbor.encode(this.#acked.get(identity) ?? 0) })
+      await this.#c.index.batch(ops)
+      // A count written by a batch already in flight is overwritten with this one.
+      this.#ackDirty.add(identity)
+      this.#flushAcks()
       this.emit('sync:hello', record)
     })
     const settled = run.catch(() => {})

@@ -3,7 +3,9 @@ import * as assert from 'uvu/assert'
 import { rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import type { MilagroNode } from '../../../node/node.ts'
-import type { PeerHead } from '../../../node/p2p/sync.ts'
+import { CID } from 'multiformats/cid'
+import { openP2pDb } from '../../../node/p2p/db.ts'
+import { markRestored, readHello, RESTORED_BYTES, type PeerHead } from '../../../node/p2p/sync.ts'
 import { addrOf, introduce, listenAddrOf, logLinks, makeHome, receivedCount, startNode, stopNodes } from '../node-harness.ts'
 import { waitForEvent } from './harness.ts'
 
@@ -126,6 +128,79 @@ test('a peer that merely reconnects is not re-seeded', async () => {
     await stopNodes([a, b])
     await Promise.all([dirA, dirB].map(async (d) => { await rm(dirname(d), { recursive: true, force: true }) }))
   }
+})
+
+test('a peer whose recorded head was empty and that lost what it acknowledged since is sent it again', async () => {
+  const [dirA, dirB] = await Promise.all([makeHome('a'), makeHome('b')])
+  let a: MilagroNode | undefined
+  let b: MilagroNode | undefined
+  try {
+    a = await startNode(dirA)
+    b = await startNode(dirB)
+    const signal = AbortSignal.timeout(20_000)
+    const bid = b.identity.cid
+    const heardEmpty = waitForEvent<PeerHead>(a.parts.sync, 'sync:hello', (h) => h.identity === bid.toString() && h.head === null, signal)
+    await introduce(a, b, signal)
+    await heardEmpty
+    const sent = []
+    for (let i = 0; i < 3; i++) sent.push((await a.send([bid], 'test/keep', { i })).cid.toString())
+    await receivedCount(b, 3, signal)
+    const listen = listenAddrOf(b)
+    await b.stop()
+    await rm(join(dirB, 'data'), { recursive: true, force: true })
+    b = await startNode(dirB, { listen: [listen] })
+    const reset = waitForEvent<{ identity: string, requeued: number }>(a.parts.sync, 'sync:reset', (r) => r.identity === bid.toString(), signal)
+    await b.connect(addrOf(a), { signal })
+    assert.is((await reset).requeued, 3)
+    await receivedCount(b, 3, signal)
+    assert.equal(sorted(await logLinks(b)), sorted(sent))
+  } finally {
+    await stopNodes([a, b])
+    await Promise.all([dirA, dirB].map(async (d) => { await rm(dirname(d), { recursive: true, force: true }) }))
+  }
+})
+
+test('a peer marked restored is sent everything again, once per mark; what it holds comes back as duplicates', async () => {
+  const [dirA, dirB] = await Promise.all([makeHome('a'), makeHome('b')])
+  let a: MilagroNode | undefined
+  let b: MilagroNode | undefined
+  try {
+    a = await startNode(dirA)
+    b = await startNode(dirB)
+    const signal = AbortSignal.timeout(20_000)
+    await introduce(a, b, signal)
+    const bid = b.identity.cid
+    for (let i = 0; i < 2; i++) await a.send([bid], 'test/keep', { i })
+    await receivedCount(b, 2, signal)
+    const listen = listenAddrOf(b)
+    await b.stop()
+    const db = await openP2pDb(join(dirB, 'data', 'p2p'))
+    await markRestored(db.sync, new Uint8Array(RESTORED_BYTES).fill(7))
+    await db.level.close()
+    let resets = 0
+    a.parts.sync.on('sync:reset', (r) => { if (r.identity === bid.toString()) resets++ })
+    for (let round = 0; round < 2; round++) {
+      b = await startNode(dirB, { listen: [listen] })
+      const heard = waitForEvent<PeerHead>(a.parts.sync, 'sync:hello', (h) => h.identity === bid.toString(), signal)
+      const duplicates = round === 0 ? waitForEvent<{ duplicate: boolean }>(a, 'envelope:delivered', (d) => d.duplicate, signal) : undefined
+      await b.connect(addrOf(a), { signal })
+      await heard
+      await duplicates
+      await b.stop()
+    }
+    b = undefined
+    assert.is(resets, 1, 'one reset for one restore mark')
+  } finally {
+    await stopNodes([a, b])
+    await Promise.all([dirA, dirB].map(async (d) => { await rm(dirname(d), { recursive: true, force: true }) }))
+  }
+})
+
+test('readHello: restored must be 16 bytes', () => {
+  const id = CID.parse('bafyreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy')
+  assert.is(readHello({ v: 1, id, head: null, probe: null, restored: new Uint8Array(16) }).restored?.length, 16)
+  assert.throws(() => readHello({ v: 1, id, head: null, probe: null, restored: new Uint8Array(3) }), (e: Error) => e.name === 'ProtocolViolationError')
+  assert.is(readHello({ v: 1, id, head: null, probe: null }).restored, undefined)
 })
 
 test.run()
