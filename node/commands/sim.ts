@@ -1,6 +1,8 @@
-// `milagro sim`: runs a whole network of real nodes on this machine (one process each, libp2p over
-// loopback TCP, LevelDB stores in a temporary directory), drives orders through their REST APIs,
-// injects faults on a seeded schedule, and checks the invariants at the end (simulations/sim/).
+// `milagro sim`: runs a whole network of real nodes on this machine (libp2p over loopback TCP,
+// LevelDB stores in a temporary directory), drives orders through their REST APIs, injects faults
+// on a seeded schedule, and checks the invariants at the end (simulations/sim/). The nodes run in
+// this process (sharing the loaded code and one crypto pool) or one child process each; `--mode
+// auto` (the default) takes child processes only when kill faults need them.
 // Prints a progress bar on a terminal and a summary table; `--json` prints the result instead;
 // `--report DIR` writes report.json and a self-contained report.html. Exit status 1 when an order
 // did not complete or an invariant failed.
@@ -12,6 +14,7 @@ import { writeReport } from '../../simulations/sim/report-html.ts'
 import { faultLabel } from '../../simulations/sim/report-svg.ts'
 import { failureReasons, type SimResult } from '../../simulations/sim/result.ts'
 import { runSim, type Progress } from '../../simulations/sim/runner.ts'
+import { MODES, type NodeMode } from '../../simulations/sim/cluster.ts'
 
 interface SimFlags {
   nodes: number
@@ -25,6 +28,7 @@ interface SimFlags {
   concurrency: number
   orderTimeout: number
   poolSize: number
+  mode: NodeMode | 'auto'
   report?: string
   json: boolean
   keep: boolean
@@ -56,12 +60,15 @@ const s = (ms: number): string => ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` :
 export function summaryText (r: SimResult, reportPath?: string): string {
   const o = r.options
   const lines: string[] = []
-  lines.push(`milagro sim: ${o.nodes} nodes (${o.fiduciaries} fiduciar${o.fiduciaries === 1 ? 'y' : 'ies'}), ${o.orders} ${o.scenario} orders, ${o.concurrency} in flight, faults ${o.faults.length === 0 ? 'none' : `${o.faults.join(',')} (${r.summary.faults})`}, seed ${o.seed}`)
+  lines.push(`milagro sim: ${o.nodes} nodes ${o.mode === 'in-process' ? 'in one process' : 'in child processes'} (${o.fiduciaries} fiduciar${o.fiduciaries === 1 ? 'y' : 'ies'}), ${o.orders} ${o.scenario} orders, ${o.concurrency} in flight, faults ${o.faults.length === 0 ? 'none' : `${o.faults.join(',')} (${r.summary.faults})`}, seed ${o.seed}`)
   const row = (k: string, v: string): void => { lines.push(`  ${k.padEnd(12)}${v}`) }
   row('orders', `${r.summary.completed}/${r.summary.planned} completed, ${r.summary.ordersPerSecond.toFixed(2)} orders/s over the run`)
   const lat = r.latency
   row('latency', `first stage p50 ${s(lat.first.p50)} p99 ${s(lat.first.p99)} · release p50 ${s(lat.release.p50)} p99 ${s(lat.release.p99)} · whole order p50 ${s(lat.total.p50)} p99 ${s(lat.total.p99)}`)
-  row('memory', `${r.memory.rssPerNodeMiB.toFixed(0)} MiB RSS per node process${r.memory.pssPerNodeMiB === null ? '' : ` (PSS ${r.memory.pssPerNodeMiB.toFixed(0)} MiB)`}, largest ${r.memory.maxRssMiB.toFixed(0)} MiB`)
+  const m = r.memory
+  row('memory', o.mode === 'in-process'
+    ? `${m.rssPerNodeMiB.toFixed(1)} MiB RSS per node (the process's ${(m.rssPerNodeMiB * o.nodes).toFixed(0)} MiB / ${o.nodes})${m.marginalPerNodeMiB === null ? '' : `, ${m.marginalPerNodeMiB.toFixed(1)} MiB added per node`}, largest ${m.maxRssMiB.toFixed(0)} MiB`
+    : `${m.rssPerNodeMiB.toFixed(0)} MiB RSS per node process${m.pssPerNodeMiB === null ? '' : ` (PSS ${m.pssPerNodeMiB.toFixed(0)} MiB)`}, largest ${m.maxRssMiB.toFixed(0)} MiB`)
   row('time', `start ${s(r.phases.start)}, run ${s(r.phases.run)}, quiesce ${s(r.phases.quiesce)}${r.quiet ? '' : ' (NOT quiet)'}, checks ${s(r.phases.check)}, total ${s(r.phases.total)}`)
   if (r.summary.unexpectedExits > 0) row('crashes', `${r.summary.unexpectedExits} node process(es) exited on their own`)
   if (r.faults.length > 0) {
@@ -85,7 +92,7 @@ export function summaryText (r: SimResult, reportPath?: string): string {
 export function register (program: Command): void {
   program.command('sim')
     .description('simulate a network of real nodes on this machine, inject faults, check the invariants')
-    .addOption(new Option('--nodes <n>', 'nodes, one process each (at least 3)').argParser(integer('--nodes')).default(5))
+    .addOption(new Option('--nodes <n>', 'nodes (at least 3)').argParser(integer('--nodes')).default(5))
     .addOption(new Option('--fiduciaries <k>', 'how many of them are fiduciaries; the rest split into principals and beneficiaries').argParser(integer('--fiduciaries')).default(DEFAULTS.fiduciaries))
     .addOption(new Option('--orders <m>', 'orders to run').argParser(integer('--orders')).default(DEFAULTS.orders))
     .addOption(new Option('--scenario <name>', 'what the orders are: custody wallets, safeguarded secrets (k-of-n), M-Pin client secrets and logins, or a seeded mix').choices(SCENARIOS).default('custody'))
@@ -95,12 +102,14 @@ export function register (program: Command): void {
     .addOption(new Option('--duration <T>', 'spread order starts evenly over T (e.g. 30s, 2m); default: as fast as --concurrency allows').argParser(parseDuration))
     .addOption(new Option('--concurrency <c>', 'orders in flight at once').argParser(integer('--concurrency')).default(DEFAULTS.concurrency))
     .addOption(new Option('--order-timeout <T>', 'an order not final after T counts as failed').argParser(parseDuration).default(DEFAULTS.orderTimeoutMs, '120s'))
-    .addOption(new Option('--pool-size <n>', 'crypto pool threads per node').argParser(integer('--pool-size')).default(1))
+    .addOption(new Option('--mode <where>', 'where the nodes run: all in this process (sharing code and one crypto pool: light, one core), one child process each (needed for kill faults), or auto: child processes only for kill faults').choices([...MODES, 'auto']).default('auto'))
+    .addOption(new Option('--pool-size <n>', 'crypto pool threads per node process, or of the pool the nodes share in process').argParser(integer('--pool-size')).default(1))
     .option('--report <dir>', 'write report.json and report.html (self-contained, charts) into DIR')
     .option('--json', 'print the result as one JSON object instead of the summary', false)
     .option('--keep', 'keep the node homes (their directory is printed)', false)
     .action(async (flags: SimFlags) => {
       const seed = flags.seed ?? randomInt(0, 2 ** 31)
+      const mode: NodeMode = flags.mode !== 'auto' ? flags.mode : flags.faults.includes('kill') ? 'process' : 'in-process'
       const bar = process.stdout.isTTY && !flags.json
         ? new SingleBar({ format: '{phase} [{bar}] {value}/{total} orders | {failed} failed | faults active {faults} | nodes down {down}', stream: process.stdout, hideCursor: true })
         : undefined
@@ -131,6 +140,7 @@ export function register (program: Command): void {
           concurrency: flags.concurrency,
           orderTimeoutMs: flags.orderTimeout,
           poolSize: Math.max(1, flags.poolSize),
+          mode,
           keep: flags.keep,
           onProgress,
           signal: interrupted.signal

@@ -9,18 +9,15 @@
 //   {"stopped": true}                                 after a clean stop (stdin line `stop`, or SIGTERM)
 // On stdin: the line `stop`, or control requests `{"id": n, "cmd": …}` (control.ts: partitions
 // through the connection gater, message delay, a test hook that loses one delivery, stats).
-// `--pool-size N` sizes the node's crypto pool (default one thread per core); `--deny PEER` starts
+// `--pool-size N` sizes the node's crypto pool (default one thread per core), `--pool-idle-ms T`
+// makes its threads start on demand and end after T ms idle; `--deny PEER` starts
 // with the gater already refusing that peer id; `--mpin-auth-server CID` (a D-TA setting) names an
 // identity that may receive M-Pin server-secret shares.
 import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
-import { CID } from 'multiformats/cid'
 import { loadHome } from '../../node/home.ts'
-import { silentLogger } from '../../node/logger.ts'
-import { createNode } from '../../node/node.ts'
-import { createGater } from '../../node/p2p/libp2p.ts'
-import { nodeServices } from '../../node/services/compose.ts'
-import { nodeControl, type ControlRequest } from './control.ts'
+import type { ControlRequest } from './control.ts'
+import { startSimNode } from './sim-node.ts'
 
 const { values } = parseArgs({
   options: {
@@ -30,32 +27,23 @@ const { values } = parseArgs({
     deny: { type: 'string', multiple: true },
     'mpin-auth-server': { type: 'string', multiple: true },
     'pool-size': { type: 'string' },
+    'pool-idle-ms': { type: 'string' },
     fast: { type: 'boolean', default: false }
   }
 })
 const out = (msg: unknown): void => { process.stdout.write(JSON.stringify(msg) + '\n') }
 
 const home = await loadHome(values.home as string)
-const logger = silentLogger()
-const authServers = (values['mpin-auth-server'] ?? []).map((c) => CID.parse(c))
-const { options, services } = nodeServices(home, logger, { api: { host: '127.0.0.1', port: 0 }, ...(authServers.length === 0 ? {} : { mpin: { authServers } }) })
-const gater = createGater()
-for (const peer of values.deny ?? []) gater.denied.add(peer) // a node restarted inside a partition stays in it
-const node = createNode(home, {
-  logger,
-  ...options,
-  gater,
-  admin: false,
-  listen: values.listen ?? ['/ip4/127.0.0.1/tcp/0'],
-  ...(values['pool-size'] === undefined ? {} : { pool: { size: Number(values['pool-size']) } }),
+const { node, control, ready } = await startSimNode(home, {
+  ...(values.listen === undefined ? {} : { listen: values.listen }),
   bootstrap: values.bootstrap ?? [],
-  ...(values.fast === true ? { heartbeatIntervalMs: 100, dispatcher: { initialBackoffMs: 50, maxBackoffMs: 500 } } : {})
-})
-await node.start()
-node.directory.on('identity:added', (entry) => { out({ identity: entry.identity.cid.toString() }) })
-for (const e of await node.directory.list()) if (e.bound) out({ identity: e.identity.cid.toString() })
-const control = nodeControl(node, gater)
-out({ ready: { identity: node.identity.cid.toString(), peerId: node.libp2p.peerId.toString(), addr: node.libp2p.getMultiaddrs()[0]?.toString(), api: services.api?.url } })
+  deny: values.deny ?? [],
+  mpinAuthServers: values['mpin-auth-server'] ?? [],
+  ...(values['pool-size'] === undefined ? {} : { poolSize: Number(values['pool-size']) }),
+  ...(values['pool-idle-ms'] === undefined ? {} : { poolIdleTimeoutMs: Number(values['pool-idle-ms']) }),
+  fast: values.fast === true
+}, (identity) => { out({ identity }) })
+out({ ready })
 
 async function answer (line: string): Promise<void> {
   let id: unknown

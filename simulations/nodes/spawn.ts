@@ -1,20 +1,22 @@
 // Drives custody-child.ts processes: spawn on a home, read its JSON lines, wait for a message,
-// send a control request (control.ts) and wait for its reply, stop it cleanly or kill it.
+// send a control request (control.ts) and wait for its reply, stop it cleanly or kill it. A
+// NodeHost (host.ts) for simulations.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import type { ControlRequest } from './control.ts'
+import type { DownHow, NodeHost, Ready } from './host.ts'
+
+export type { Ready } from './host.ts'
 
 const CHILD = fileURLToPath(new URL('./custody-child.ts', import.meta.url))
 
-export interface Ready {
-  readonly identity: string
-  readonly peerId: string
-  readonly addr: string
-  readonly api: string
+export interface CustodyChildOptions {
+  /** Node flags for the child (e.g. V8 heap limits), before the script. */
+  readonly execArgv?: readonly string[]
 }
 
-export class CustodyChild {
+export class CustodyChild implements NodeHost {
   readonly process: ChildProcessWithoutNullStreams
   readonly home: string
   readonly identities = new Set<string>()
@@ -24,9 +26,11 @@ export class CustodyChild {
   #requests = 0
   readonly #exited: Promise<void>
 
-  constructor (home: string, args: readonly string[] = []) {
+  readonly killable = true
+
+  constructor (home: string, args: readonly string[] = [], options: CustodyChildOptions = {}) {
     this.home = home
-    this.process = spawn(process.execPath, [CHILD, '--home', home, ...args], { stdio: ['pipe', 'pipe', 'pipe'] })
+    this.process = spawn(process.execPath, [...(options.execArgv ?? []), CHILD, '--home', home, ...args], { stdio: ['pipe', 'pipe', 'pipe'] })
     this.process.stderr.on('data', (d: Buffer) => { this.#stderr += d.toString() })
     // A write to a child that was just killed fails with EPIPE; its exit is what callers observe.
     this.process.stdin.on('error', () => {})
@@ -41,6 +45,20 @@ export class CustodyChild {
       if (typeof msg.identity === 'string') this.identities.add(msg.identity)
       this.#messages.push(msg)
       for (const w of this.#waiters) w()
+    })
+  }
+
+  get pid (): number | undefined {
+    return this.process.pid
+  }
+
+  async ready (signal: AbortSignal): Promise<Ready> {
+    return await this.next<Ready>('ready', signal)
+  }
+
+  onDown (listener: (how: DownHow) => void): void {
+    this.process.once('exit', (code, sig) => {
+      listener(sig === 'SIGKILL' ? 'killed' : sig === 'SIGTERM' || code === 0 ? 'stopped' : 'exited')
     })
   }
 
@@ -95,7 +113,7 @@ export class CustodyChild {
     await Promise.race([this.#exited, new Promise((_resolve, reject) => { signal.addEventListener('abort', () => { reject(new Error('child did not stop')) }, { once: true }) })]).catch(async () => { await this.kill('SIGKILL') })
   }
 
-  async kill (sig: NodeJS.Signals): Promise<void> {
+  async kill (sig: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     if (this.process.exitCode === null && this.process.signalCode === null) this.process.kill(sig)
     await this.#exited
   }

@@ -1,7 +1,15 @@
-// The simulated network: one node per child process (simulations/nodes/custody-child.ts), each
-// with its own home (keys, LevelDB stores, key store) in a temporary directory, libp2p over
-// loopback TCP on a port fixed at creation (so a restarted node comes back where its peers
-// expect it), the REST API on a free port, driven by the runner through that API.
+// The simulated network: each node with its own home (keys, LevelDB stores, key store) in a
+// temporary directory, libp2p over loopback TCP on a port fixed at creation (so a restarted node
+// comes back where its peers expect it), the REST API on a free port, driven by the runner
+// through that API. Where the nodes run (`mode`):
+//
+//   process     one child process per node (simulations/nodes/custody-child.ts): what a real
+//               deployment looks like, spreads over the cores, and the only mode where a node
+//               can be SIGKILLed (kill faults). Each process loads the whole code base and its own
+//               V8 heap; its crypto pool starts threads only when a task needs one.
+//   in-process  every node in this process (simulations/nodes/in-process.ts), sharing the loaded
+//               code and one crypto pool: a node costs only its own state. One event loop runs
+//               them all, so it is bound by one core (plus the pool's and libuv's threads).
 //
 // Wiring follows `milagro init --network`: peers are configured, not discovered. Each node
 // bootstraps to the counterparts it shares an order with (plan.ts); the first start dials only
@@ -9,23 +17,44 @@
 //
 // Fault state is kept here as *desired* state — peers a node must refuse (one set per active
 // partition), a delay (the largest of the active ones) — and applied again whenever a node
-// (re)starts: a node killed inside a partition comes back inside it (`--deny` at spawn).
+// (re)starts: a node killed inside a partition comes back inside it (`deny` at start).
 //
 // A kill never interrupts an order's creation: creations hold the node (`hold`), and a kill
 // waits for them to finish and stops new ones until the node is back. Retrying a POST that
 // creates an order after a crash would create a second order, which the operator (here, the
 // runner) would have no way to tell from a lost one; every other call is idempotent and simply
 // retried after the restart.
-import { createServer } from 'node:net'
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
-import { readFile } from 'node:fs/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { CryptoPool } from '../../crypto/index.ts'
 import { ApiClient, initHome, readApiToken, type LoadedHome } from '../../node/index.ts'
-import { CustodyChild, type Ready } from '../nodes/spawn.ts'
 import type { NodeStats } from '../nodes/control.ts'
-import { SimNodeError } from './errors.ts'
+import type { DownHow, NodeHost, Ready } from '../nodes/host.ts'
+import { InProcessNode } from '../nodes/in-process.ts'
+import { CustodyChild } from '../nodes/spawn.ts'
+import { SimNodeError, SimOptionsError } from './errors.ts'
+import { processMemory } from './memory.ts'
 import { counterparts, type Plan } from './plan.ts'
+import { freePorts } from './ports.ts'
+import type { MemorySample } from './result.ts'
+
+export const MODES = ['process', 'in-process'] as const
+export type NodeMode = typeof MODES[number]
+
+/**
+ * Pool threads of a node process (or of the shared pool) end after this long without work: a
+ * custody node needs the pool only for batches of 64 signatures or more (catch-up, a restart's
+ * replay) and M-Pin work, so most of the time it holds no thread (~20 MiB each, measured).
+ */
+const POOL_IDLE_MS = 10_000
+
+/**
+ * V8 flags of node processes: young-generation semi-spaces of 1 MiB instead of 16. A node's
+ * allocation rate is low, so scavenges stay cheap, and each process keeps ~27 MiB less resident
+ * (measured: 197 → 169 MiB after start).
+ */
+export const CHILD_EXEC_ARGV = ['--max-semi-space-size=1'] as const
 
 export interface ClusterInit {
   /** Directory for the node homes (node0, node1, …). */
@@ -35,8 +64,10 @@ export interface ClusterInit {
   readonly services: ReadonlyArray<'custody' | 'safeguard' | 'mpin'>
   /** M-Pin: nodes the D-TAs issue server secrets to (they also get the beneficiary role, to ask for their own). */
   readonly mpinAuthServers?: readonly number[]
-  /** Crypto pool threads per node. */
+  /** Crypto pool threads per node process, or of the pool shared in process. */
   readonly poolSize: number
+  /** Where the nodes run (default 'process'). */
+  readonly mode?: NodeMode
   /** Bound on one node's start (default 120 s: a loaded machine can take that long to load the code). */
   readonly startTimeoutMs?: number
   readonly onEvent?: (event: NodeEvent) => void
@@ -46,14 +77,15 @@ export interface NodeEvent {
   readonly node: number
   readonly what: 'up' | 'down'
   /** For 'down': killed (SIGKILL), stopped (SIGTERM), or exited on its own. */
-  readonly how?: 'killed' | 'stopped' | 'exited'
+  readonly how?: DownHow
 }
 
 export class SimNode {
   readonly index: number
   readonly home: LoadedHome
   readonly port: number
-  child: CustodyChild | undefined
+  /** Where the node runs now; undefined while it is down. */
+  host: NodeHost | undefined
   api: ApiClient | undefined
   ready: Ready | undefined
   /** Times the node has come up. */
@@ -93,48 +125,14 @@ export class SimNode {
   }
 }
 
-/** The kernel's range for ephemeral ports (outgoing connections, listens on port 0). */
-async function ephemeralRange (): Promise<[number, number]> {
-  const text = await readFile('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').catch(() => '')
-  const m = /^(\d+)\s+(\d+)/.exec(text)
-  return m === null ? [32_768, 60_999] : [Number(m[1]), Number(m[2])]
-}
-
-async function bindable (port: number): Promise<boolean> {
-  return await new Promise((resolve) => {
-    const s = createServer()
-    s.once('error', () => { resolve(false) })
-    s.listen(port, '127.0.0.1', () => { s.close(() => { resolve(true) }) })
-  })
-}
-
-/**
- * `n` free loopback ports below the ephemeral range. A port taken from the ephemeral range and
- * released could be handed to any outgoing connection before its node binds it (seen with 80
- * nodes: EADDRINUSE); below the range only an explicit bind can take it.
- */
-async function freePorts (n: number): Promise<number[]> {
-  const [low] = await ephemeralRange()
-  const top = Math.min(low, 32_768) - 1
-  const bottom = Math.max(1_024, top - 12_000)
-  // From a random point of the range (two simulations at once rarely meet), wrapping around.
-  const span = top - bottom + 1
-  const start = Math.floor(Math.random() * span)
-  const ports: number[] = []
-  for (let k = 0; ports.length < n && k < span; k++) {
-    const port = bottom + ((start + k) % span)
-    if (await bindable(port)) ports.push(port)
-  }
-  if (ports.length < n) throw new SimNodeError(`found only ${ports.length} free ports in ${bottom}..${top} for ${n} nodes`)
-  return ports
-}
-
 export class Cluster {
   readonly nodes: readonly SimNode[]
   readonly #init: ClusterInit
   readonly #peers: ReadonlyArray<ReadonlySet<number>>
   readonly #denied: Array<Map<number, readonly string[]>>
   readonly #delays: Array<Map<number, number>>
+  /** In process: the pool every node shares, created by startAll, stopped by stopAll. */
+  #pool: CryptoPool | undefined
 
   private constructor (init: ClusterInit, nodes: SimNode[]) {
     this.#init = init
@@ -142,6 +140,10 @@ export class Cluster {
     this.#peers = counterparts(init.plan)
     this.#denied = nodes.map(() => new Map())
     this.#delays = nodes.map(() => new Map())
+  }
+
+  get mode (): NodeMode {
+    return this.#init.mode ?? 'process'
   }
 
   /** Creates the homes (keys, identity, config, API token); nothing runs yet. */
@@ -170,6 +172,7 @@ export class Cluster {
    * node dials at start are mostly up already and no start waits behind dozens of others.
    */
   async startAll (signal: AbortSignal): Promise<void> {
+    if (this.mode === 'in-process') this.#pool ??= new CryptoPool({ size: this.#init.poolSize, curves: [], idleTimeoutMs: POOL_IDLE_MS })
     let next = 0
     const lanes = Math.max(2, 2 * availableParallelism())
     let failure: unknown
@@ -187,7 +190,7 @@ export class Cluster {
     // backoff. Dial what is still missing every few seconds instead of waiting that out.
     const introduced = Promise.all(this.nodes.map(async (n) => {
       const peers = [...(this.#peers[n.index] ?? [])].map((j) => this.node(j).identity)
-      await n.child?.knows(peers, signal)
+      await n.host?.knows(peers, signal)
     }))
     let done = false
     void introduced.finally(() => { done = true }).catch(() => {})
@@ -197,7 +200,7 @@ export class Cluster {
       await Promise.all(this.nodes.map(async (n) => {
         for (const j of this.#peers[n.index] ?? []) {
           const peer = this.node(j)
-          if (j < n.index && n.child?.identities.has(peer.identity) === false) await this.#control(n, { cmd: 'dial', addr: peer.addr }, signal).catch(() => {})
+          if (j < n.index && n.host?.identities.has(peer.identity) === false) await this.#control(n, { cmd: 'dial', addr: peer.addr }, signal).catch(() => {})
         }
       }))
     }
@@ -207,19 +210,25 @@ export class Cluster {
   async #spawn (n: SimNode, restart: boolean, signal: AbortSignal): Promise<void> {
     const peers = [...(this.#peers[n.index] ?? [])].filter((j) => restart || j < n.index)
     const denied = this.deniedPeers(n.index)
-    const child = new CustodyChild(n.home.paths.dir, [
-      '--fast', '--listen', n.listen, '--pool-size', String(this.#init.poolSize),
-      ...peers.flatMap((j) => ['--bootstrap', this.node(j).addr]),
-      ...denied.flatMap((p) => ['--deny', p]),
-      ...(this.#init.mpinAuthServers ?? []).flatMap((j) => ['--mpin-auth-server', this.node(j).identity])
-    ])
-    n.child = child
+    const bootstrap = peers.map((j) => this.node(j).addr)
+    const authServers = (this.#init.mpinAuthServers ?? []).map((j) => this.node(j).identity)
+    const host: NodeHost = this.#pool !== undefined
+      ? new InProcessNode(n.home.paths.dir, { fast: true, listen: [n.listen], bootstrap, deny: denied, mpinAuthServers: authServers }, this.#pool)
+      : new CustodyChild(n.home.paths.dir, [
+        '--fast', '--listen', n.listen, '--pool-size', String(this.#init.poolSize), '--pool-idle-ms', String(POOL_IDLE_MS),
+        ...bootstrap.flatMap((a) => ['--bootstrap', a]),
+        ...denied.flatMap((p) => ['--deny', p]),
+        ...authServers.flatMap((c) => ['--mpin-auth-server', c])
+      ], { execArgv: CHILD_EXEC_ARGV })
+    n.host = host
     const bounded = AbortSignal.any([signal, AbortSignal.timeout(this.#init.startTimeoutMs ?? 120_000)])
     let ready: Ready
     try {
-      ready = await child.next<Ready>('ready', bounded)
+      ready = await host.ready(bounded)
     } catch (err) {
-      await child.kill('SIGKILL')
+      if (host.killable) await host.kill()
+      else await host.stop()
+      if (n.host === host) n.host = undefined
       throw new SimNodeError(`node${n.index} did not start: ${(err as Error).message}`, { cause: err })
     }
     // Partitions and delays may have started or healed while the node was starting: apply the
@@ -229,20 +238,20 @@ export class Cluster {
       const want = { peers: this.deniedPeers(n.index).join(), delay: this.delayOf(n.index) }
       if (want.peers === applied.peers && want.delay === applied.delay) break
       const peers = this.deniedPeers(n.index)
-      await child.control(peers.length === 0 ? { cmd: 'ungate' } : { cmd: 'gate', peers }, bounded)
-      await child.control({ cmd: 'delay', ms: want.delay }, bounded)
+      await host.control(peers.length === 0 ? { cmd: 'ungate' } : { cmd: 'gate', peers }, bounded)
+      await host.control({ cmd: 'delay', ms: want.delay }, bounded)
       applied = want
     }
     n.ready = ready
     n.api = new ApiClient({ url: ready.api, token: await readApiToken(n.home.paths.apiTokenPath) })
     n.epoch++
     n.blocked = false
-    child.process.once('exit', (code, sig) => {
-      if (n.child !== child) return
+    host.onDown((how) => {
+      if (n.host !== host) return
       n.api = undefined
-      n.child = undefined
+      n.host = undefined
       n.changed()
-      this.#init.onEvent?.({ node: n.index, what: 'down', how: sig === 'SIGKILL' ? 'killed' : sig === 'SIGTERM' || code === 0 ? 'stopped' : 'exited' })
+      this.#init.onEvent?.({ node: n.index, what: 'down', how })
     })
     n.changed()
     this.#init.onEvent?.({ node: n.index, what: 'up' })
@@ -251,19 +260,24 @@ export class Cluster {
   /** Starts a node that is down again, on the same home and port. */
   async restart (i: number, signal: AbortSignal): Promise<void> {
     const n = this.node(i)
-    if (n.child !== undefined) throw new SimNodeError(`node${i} is still running`)
+    if (n.host !== undefined) throw new SimNodeError(`node${i} is still running`)
     await this.#spawn(n, true, signal)
   }
 
-  /** Takes a node down: SIGKILL (a crash) or SIGTERM (a clean stop); waits for running creations first. */
+  /**
+   * Takes a node down: SIGKILL (a crash) or SIGTERM (a clean stop); waits for running creations
+   * first. A node in this process cannot be killed (SimOptionsError: the runner refuses kill
+   * faults in process before it starts anything).
+   */
   async down (i: number, how: 'SIGKILL' | 'SIGTERM', signal: AbortSignal): Promise<void> {
     const n = this.node(i)
+    if (how === 'SIGKILL' && this.mode === 'in-process') throw new SimOptionsError('kill faults need nodes in child processes (mode process)')
     n.blocked = true
     while (n.holds > 0 && !signal.aborted) await n.nextChange(signal)
-    const child = n.child
-    if (child === undefined) return
-    if (how === 'SIGTERM') await child.stop(AbortSignal.timeout(20_000))
-    else await child.kill('SIGKILL')
+    const host = n.host
+    if (host === undefined) return
+    if (how === 'SIGTERM') await host.stop(AbortSignal.timeout(20_000))
+    else await host.kill()
   }
 
   /**
@@ -332,40 +346,49 @@ export class Cluster {
   }
 
   /** A control request to a running node; a node that is down gets its state at restart instead. */
-  async #control (n: SimNode, request: Parameters<CustodyChild['control']>[0], signal: AbortSignal): Promise<unknown> {
-    const child = n.child
-    if (child === undefined || child.exited || n.api === undefined) return undefined
+  async #control (n: SimNode, request: Parameters<NodeHost['control']>[0], signal: AbortSignal): Promise<unknown> {
+    const host = n.host
+    if (host === undefined || host.exited || n.api === undefined) return undefined
     try {
-      return await child.control(request, signal)
+      return await host.control(request, signal)
     } catch (err) {
-      if (child.exited || n.child !== child) return undefined // went down meanwhile: restart applies the state
+      if (host.exited || n.host !== host) return undefined // went down meanwhile: restart applies the state
       throw err
     }
   }
 
-  /** Resident and proportional set sizes (bytes) of the running node processes, by node. */
-  async memory (): Promise<Array<{ node: number, rss: number, pss: number | undefined }>> {
-    const out: Array<{ node: number, rss: number, pss: number | undefined }> = []
-    await Promise.all(this.nodes.map(async (n) => {
-      const pid = n.child?.process.pid
-      if (pid === undefined || n.child?.exited === true) return
-      const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => undefined)
-      const rollup = await readFile(`/proc/${pid}/smaps_rollup`, 'utf8').catch(() => undefined)
-      const kib = (text: string | undefined, field: string): number | undefined => {
-        const m = text === undefined ? null : new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)
-        return m === null ? undefined : Number(m[1]) * 1024
-      }
-      const rss = kib(status, 'VmRSS')
-      if (rss !== undefined) out.push({ node: n.index, rss, pss: kib(rollup, 'Pss') })
-    }))
-    return out.sort((a, b) => a.node - b.node)
+  /**
+   * Memory of the running nodes now: in child processes, the sum and the largest of their RSS
+   * and the sum of their PSS; in process, this process's RSS and PSS (the simulation's own
+   * driving included) with the number of nodes it runs.
+   */
+  async memory (t: number): Promise<MemorySample | undefined> {
+    const running = this.nodes.filter((n) => n.host !== undefined && !n.host.exited)
+    if (running.length === 0) return undefined
+    if (this.mode === 'in-process') {
+      const m = await processMemory('self')
+      return m === undefined ? undefined : { t, nodes: running.length, rss: m.rss, maxRss: m.rss, pss: m.pss ?? null }
+    }
+    const all = (await Promise.all(running.map(async (n) => n.host?.pid === undefined ? undefined : await processMemory(n.host.pid))))
+      .filter((m) => m !== undefined)
+    if (all.length === 0) return undefined
+    return {
+      t,
+      nodes: all.length,
+      rss: all.reduce((a, m) => a + m.rss, 0),
+      maxRss: Math.max(...all.map((m) => m.rss)),
+      pss: all.every((m) => m.pss !== undefined) ? all.reduce((a, m) => a + (m.pss as number), 0) : null
+    }
   }
 
-  /** Stops every running node cleanly (kills what does not stop within 20 s). */
+  /** Stops every running node cleanly (kills a child that does not stop within 20 s), then the shared pool. */
   async stopAll (): Promise<void> {
     await Promise.all(this.nodes.map(async (n) => {
       n.blocked = true
-      await n.child?.stop(AbortSignal.timeout(20_000))
+      await n.host?.stop(AbortSignal.timeout(20_000))
     }))
+    const pool = this.#pool
+    this.#pool = undefined
+    await pool?.stop()
   }
 }

@@ -102,15 +102,18 @@ export function renderReport (r: SimResult): string {
 <style>${CSS}</style></head>
 <body><main>
 <h1>milagro sim<span class="verdict ${r.ok ? 'ok' : 'bad'}">${r.ok ? 'all invariants hold' : 'FAILED'}</span></h1>
-<p class="sub">${o.nodes} nodes (${o.fiduciaries} fiduciar${o.fiduciaries === 1 ? 'y' : 'ies'}), ${o.orders} ${h(o.scenario)} orders, ${o.concurrency} in flight${o.durationMs === null ? '' : `, paced over ${ms(o.durationMs)}`}; faults: ${o.faults.length === 0 ? 'none' : `${s.faults} of ${h(o.faults.join(', '))}`}; seed <code>${o.seed}</code> · ${h(r.started)} · ${r.host.cpus} CPUs, Node ${h(r.host.node)}</p>
+<p class="sub">${o.nodes} nodes ${o.mode === 'in-process' ? 'in one process' : 'in their own processes'} (${o.fiduciaries} fiduciar${o.fiduciaries === 1 ? 'y' : 'ies'}), ${o.orders} ${h(o.scenario)} orders, ${o.concurrency} in flight${o.durationMs === null ? '' : `, paced over ${ms(o.durationMs)}`}; faults: ${o.faults.length === 0 ? 'none' : `${s.faults} of ${h(o.faults.join(', '))}`}; seed <code>${o.seed}</code> · ${h(r.started)} · ${r.host.cpus} CPUs, Node ${h(r.host.node)}</p>
 ${r.ok ? '' : `<p class="fail">Failed: ${h(failureReasons(r).join('; '))}</p>`}
 <div class="cards">
 ${card('orders completed', `${s.completed} / ${s.planned}`)}
 ${card('throughput', `${s.ordersPerSecond.toFixed(2)} orders/s`, 'completed orders per second over the run phase')}
 ${card('latency p50 / p99', `${ms(r.latency.total.p50)} / ${ms(r.latency.total.p99)}`, 'start → final at all parties')}
 ${card('faults injected', String(s.faults))}
-${card('RSS per node', mib(r.memory.rssPerNodeMiB), 'mean resident set size of the node processes at the end of the run')}
-${card('PSS per node', mib(r.memory.pssPerNodeMiB), 'proportional set size: shared pages split between the processes')}
+${o.mode === 'in-process'
+  ? card('RSS per node', mib(r.memory.rssPerNodeMiB), 'resident set size of the one process running every node, divided by the nodes, at the end of the run') +
+    card('marginal per node', mib(r.memory.marginalPerNodeMiB), 'what a node adds: (RSS at the end − RSS before any node started) / nodes')
+  : card('RSS per node', mib(r.memory.rssPerNodeMiB), 'mean resident set size of the node processes at the end of the run') +
+    card('PSS per node', mib(r.memory.pssPerNodeMiB), 'proportional set size: shared pages split between the processes')}
 ${card('run / total time', `${ms(r.phases.run)} / ${ms(r.phases.total)}`, `start ${ms(r.phases.start)}, quiesce ${ms(r.phases.quiesce)}, checks ${ms(r.phases.check)}`)}
 ${card('network quiet at the end', r.quiet ? 'yes' : 'NO', 'every outbox empty before the checks')}
 </div>
@@ -126,8 +129,10 @@ ${percentileRow('release (request → key redeemed / secret recovered; M-Pin: ex
 ${percentileRow('whole order (start → final at all parties)', r.latency.total)}
 ${kinds.length > 1 ? kinds.map((k) => percentileRow(`whole order, ${k} only`, percentiles(totals(k)))).join('') : ''}
 </tbody></table></section>
-<h2>Memory of the node processes</h2>
-<section class="panel">${memoryChart(r)}<div class="legend"><span><i style="background:#0969da"></i>mean RSS</span><span><i style="background:#cf222e"></i>largest RSS</span><span><i style="background:#1a7f37"></i>mean PSS</span></div></section>
+<h2>${o.mode === 'in-process' ? 'Memory per node (every node in one process)' : 'Memory of the node processes'}</h2>
+<section class="panel">${memoryChart(r)}<div class="legend">${o.mode === 'in-process'
+  ? '<span><i style="background:#0969da"></i>RSS / nodes</span><span><i style="background:#1a7f37"></i>PSS / nodes</span>'
+  : '<span><i style="background:#0969da"></i>mean RSS</span><span><i style="background:#cf222e"></i>largest RSS</span><span><i style="background:#1a7f37"></i>mean PSS</span>'}</div></section>
 <h2>Fault timeline</h2>
 <section class="panel">${r.faults.length === 0 ? '<p>No faults were injected.</p>' : `<table><thead><tr><th>#</th><th>fault</th><th class="num">at order</th><th class="num">start</th><th class="num">healed</th><th class="num">planned length</th><th></th></tr></thead><tbody>${faults}</tbody></table>`}</section>
 <h2>Orders</h2>

@@ -141,19 +141,23 @@ export function latencyChart (r: SimResult): string {
   return svg(f.h, 'latency', 'Latency distribution', parts.join(''))
 }
 
-/** Mean and largest RSS of the node processes over the run. */
+/**
+ * Memory per node over the run: with child processes, the mean and largest RSS of the node
+ * processes and their mean PSS; in process, the process's RSS and PSS divided by the nodes it runs.
+ */
 export function memoryChart (r: SimResult): string {
   const s = r.memory.samples
+  const inProcess = r.options.mode === 'in-process'
   const xMax = Math.max(1, ...s.map((m) => m.t / 1000))
   const mib = (b: number): number => b / 2 ** 20
-  const yTicks = niceTicks(Math.max(1, ...s.map((m) => mib(m.maxRss))), 4)
+  const yTicks = niceTicks(Math.max(1, ...s.map((m) => mib(inProcess ? m.rss / m.nodes : m.maxRss))), 4)
   const f = frame(220, xMax, yTicks[yTicks.length - 1] as number)
   const line = (v: (m: typeof s[number]) => number): string => s.map((m, i) => `${i === 0 ? 'M' : 'L'}${f.x(m.t / 1000).toFixed(1)} ${f.y(v(m)).toFixed(1)}`).join(' ')
   const parts = [axes(f, niceTicks(xMax, 8), yTicks, 'time since the first order (s)', 'MiB per node')]
   if (s.length > 0) {
-    parts.push(`<path class="line mean" d="${line((m) => mib(m.rss / m.nodes))}"><title>mean RSS per node process</title></path>`)
-    parts.push(`<path class="line max" d="${line((m) => mib(m.maxRss))}"><title>largest RSS of a node process</title></path>`)
-    if (s.every((m) => m.pss !== null)) parts.push(`<path class="line pss" d="${line((m) => mib((m.pss as number) / m.nodes))}"><title>mean PSS per node process (shared pages split)</title></path>`)
+    parts.push(`<path class="line mean" d="${line((m) => mib(m.rss / m.nodes))}"><title>${inProcess ? 'RSS of the process / nodes' : 'mean RSS per node process'}</title></path>`)
+    if (!inProcess) parts.push(`<path class="line max" d="${line((m) => mib(m.maxRss))}"><title>largest RSS of a node process</title></path>`)
+    if (s.every((m) => m.pss !== null)) parts.push(`<path class="line pss" d="${line((m) => mib((m.pss as number) / m.nodes))}"><title>${inProcess ? 'PSS of the process / nodes' : 'mean PSS per node process (shared pages split)'}</title></path>`)
   }
   return svg(f.h, 'memory', 'Memory per node over time', parts.join(''))
 }

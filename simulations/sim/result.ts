@@ -4,9 +4,10 @@
 import type { FaultRecord } from './faults.ts'
 import type { InvariantResult } from './invariants.ts'
 import type { Role, Scenario, FaultKind } from './plan.ts'
+import type { NodeMode } from './cluster.ts'
 import type { OrderRecord } from './orders.ts'
 
-export const RESULT_VERSION = 1
+export const RESULT_VERSION = 2
 
 export interface Percentiles {
   readonly count: number
@@ -20,11 +21,12 @@ export interface Percentiles {
 export interface MemorySample {
   /** ms since the run started */
   readonly t: number
+  /** Nodes running. */
   readonly nodes: number
-  /** Sum of the node processes' RSS, bytes. */
+  /** Sum of the node processes' RSS, bytes (in process: this process's RSS). */
   readonly rss: number
   readonly maxRss: number
-  /** Sum of their proportional set sizes (shared pages split between the processes), bytes. */
+  /** Sum of their proportional set sizes (shared pages split between the processes), bytes (in process: this process's). */
   readonly pss: number | null
 }
 
@@ -49,6 +51,8 @@ export interface SimResult {
     readonly durationMs: number | null
     readonly concurrency: number
     readonly orderTimeoutMs: number
+    /** Where the nodes ran: one child process each, or all in the simulation's process. */
+    readonly mode: NodeMode
   }
   readonly started: string
   readonly host: { readonly cpus: number, readonly node: string, readonly platform: string }
@@ -70,10 +74,15 @@ export interface SimResult {
   /** Orders completed per `bucketMs` of the run phase. */
   readonly throughput: { readonly bucketMs: number, readonly completed: readonly number[] }
   readonly memory: {
-    /** Mean RSS per node process at the end of the run (MiB). */
+    /** At the end of the run (MiB): mean RSS per node process; in process, the process's RSS / nodes. */
     readonly rssPerNodeMiB: number
     readonly pssPerNodeMiB: number | null
+    /** Largest RSS of a node process during the run; in process, the process's largest RSS. */
     readonly maxRssMiB: number
+    /** In process: this process's RSS before any node started (null with child processes). */
+    readonly baselineRssMiB: number | null
+    /** In process: (RSS at the end − baseline) / nodes, what one more node costs (null with child processes). */
+    readonly marginalPerNodeMiB: number | null
     readonly samples: readonly MemorySample[]
   }
   readonly invariants: readonly InvariantResult[]

@@ -1,8 +1,8 @@
 // `milagro sim`: a whole network on one machine, broken on purpose, checked at the end.
 //
 //   1. plan      roles, orders and faults from the seed (plan.ts)
-//   2. start     N node processes on fresh homes in a temp directory (cluster.ts), each knowing
-//                its counterparts
+//   2. start     N nodes on fresh homes in a temp directory (cluster.ts), each knowing its
+//                counterparts: one child process each, or all in this process (`mode`)
 //   3. run       orders with `concurrency` in flight through the REST API (scenario-*.ts: custody,
 //                safeguard, M-Pin, after what a scenario prepares once, e.g. server secrets);
 //                each fault fires when its order starts and heals after its duration (faults.ts)
@@ -14,12 +14,19 @@
 // happens to catch in flight is not. The result (result.ts) is what the CLI prints and the report
 // shows; `ok` is true only when every order completed, every invariant held, every fault was
 // injected and healed as planned, and no node process exited on its own.
+//
+// Memory: sampled every second from /proc (cluster.ts). With nodes in child processes, per node
+// is the mean RSS (and PSS) of their processes. In process, it is this process's RSS divided by
+// the nodes it runs (everything counted: loaded code, the shared pool, the driving of the run),
+// and the marginal cost of a node: (RSS − RSS before any node started) / nodes.
 import { mkdtemp, rm } from 'node:fs/promises'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { checkThroughApis } from './api-checks.ts'
-import { Cluster, type NodeEvent } from './cluster.ts'
+import { Cluster, type NodeEvent, type NodeMode } from './cluster.ts'
+import { SimOptionsError } from './errors.ts'
+import { processMemory } from './memory.ts'
 import { FaultRunner } from './faults.ts'
 import type { InvariantResult } from './invariants.ts'
 import { checkLogs } from './log-checks.ts'
@@ -51,8 +58,10 @@ export interface RunOptions extends SimOptions {
   readonly dir?: string
   /** Keep the node homes after the run (their path is `result.dir`). */
   readonly keep?: boolean
-  /** Crypto pool threads per node (default 1). */
+  /** Crypto pool threads per node process, or of the one pool the nodes share in process (default 1). */
   readonly poolSize?: number
+  /** Nodes in child processes (default; needed for kill faults) or all in this process. */
+  readonly mode?: NodeMode
   /** Bound on waiting for every outbox to drain after the run (default 60 s). */
   readonly quiesceTimeoutMs?: number
   readonly onProgress?: (progress: Progress) => void
@@ -66,6 +75,10 @@ export interface RunOptions extends SimOptions {
 
 export async function runSim (options: RunOptions): Promise<SimResult & { readonly dir: string | null }> {
   const plan = makePlan(options, AVAILABLE_KINDS)
+  const mode = options.mode ?? 'process'
+  if (mode === 'in-process' && options.faults.includes('kill')) {
+    throw new SimOptionsError('kill faults need each node in its own process (SIGKILL would take every node of this one): use mode \'process\'')
+  }
   const signal = options.signal ?? new AbortController().signal
   const started = new Date()
   const t0 = performance.now()
@@ -91,6 +104,7 @@ export async function runSim (options: RunOptions): Promise<SimResult & { readon
     services: ['custody', ...(kinds.has('safeguard') ? ['safeguard' as const] : []), ...(kinds.has('mpin') ? ['mpin' as const] : [])],
     ...(kinds.has('mpin') ? { mpinAuthServers: [...new Set(plan.orders.filter((o) => o.kind === 'mpin').map((o) => o.principal))] } : {}),
     poolSize: options.poolSize ?? 1,
+    mode,
     onEvent
   })
   const ctx: ScenarioContext = { cluster, now, plan, serverSecrets: new Map() }
@@ -100,11 +114,11 @@ export async function runSim (options: RunOptions): Promise<SimResult & { readon
   }
   const samples: MemorySample[] = []
   const sample = async (): Promise<void> => {
-    const m = await cluster.memory()
-    if (m.length === 0) return
-    const pss = m.every((x) => x.pss !== undefined) ? m.reduce((a, x) => a + (x.pss as number), 0) : null
-    samples.push({ t: now(), nodes: m.length, rss: m.reduce((a, x) => a + x.rss, 0), maxRss: Math.max(...m.map((x) => x.rss)), pss })
+    const m = await cluster.memory(now())
+    if (m !== undefined) samples.push(m)
   }
+  // In process: what this process holds before any node runs (code loaded, homes created).
+  const baseline = mode === 'in-process' ? (await processMemory('self'))?.rss ?? null : null
   const ticker = setInterval(() => { progress(); void sample() }, 1_000)
   const phases = { start: 0, run: 0, quiesce: 0, check: 0, total: 0 }
   let quiet = false
@@ -152,7 +166,7 @@ export async function runSim (options: RunOptions): Promise<SimResult & { readon
     progress()
     const q0 = performance.now()
     await faults.settled()
-    for (const n of cluster.nodes) if (n.child === undefined && !signal.aborted) await cluster.restart(n.index, signal)
+    for (const n of cluster.nodes) if (n.host === undefined && !signal.aborted) await cluster.restart(n.index, signal)
     quiet = await quiesce(cluster, options.quiesceTimeoutMs ?? 60_000, signal)
     phases.quiesce = performance.now() - q0
     await sample()
@@ -192,7 +206,8 @@ export async function runSim (options: RunOptions): Promise<SimResult & { readon
       seed: options.seed,
       durationMs: options.durationMs ?? null,
       concurrency: options.concurrency,
-      orderTimeoutMs: options.orderTimeoutMs
+      orderTimeoutMs: options.orderTimeoutMs,
+      mode
     },
     started: started.toISOString(),
     host: { cpus: availableParallelism(), node: process.version, platform: `${process.platform}-${process.arch}` },
@@ -213,6 +228,8 @@ export async function runSim (options: RunOptions): Promise<SimResult & { readon
       rssPerNodeMiB: last === undefined ? 0 : mib(last.rss / last.nodes),
       pssPerNodeMiB: last?.pss == null ? null : mib(last.pss / last.nodes),
       maxRssMiB: samples.length === 0 ? 0 : mib(Math.max(...samples.map((s) => s.maxRss))),
+      baselineRssMiB: baseline === null ? null : mib(baseline),
+      marginalPerNodeMiB: baseline === null || last === undefined ? null : mib((last.rss - baseline) / last.nodes),
       samples
     },
     invariants,
