@@ -332,6 +332,11 @@ export class ThresholdService extends EventEmitter<ThresholdEvents> implements N
     }, options)
   }
 
+  /** Resolves once the work already queued for order `id` (effects, judgements) has run. */
+  async settled (id: CID | string): Promise<void> {
+    await this.#lanes.run(id.toString(), async () => {})
+  }
+
   summary (): Record<string, Record<string, number>> {
     return summary(this.state, this.#self)
   }

@@ -8,6 +8,7 @@ import * as assert from 'uvu/assert'
 import { secp256k1 } from '@noble/curves/secp256k1.js'
 import type { CID } from 'multiformats/cid'
 import { fromHex, toHex } from '../../../crypto/index.ts'
+import { orderOf } from '../../../protocol/threshold/reduce.ts'
 import { makeHome, startCustodyNode } from './custody-harness.ts'
 import { exportedKey, introduceRetrying, published, redeemed, startThresholdNetwork, stopAll, thresholdOf, type CustodyNode } from './threshold-harness.ts'
 
@@ -82,6 +83,13 @@ test('fewer than t fiduciaries at key generation: a 3-of-3 order with one offlin
   for (const n of [B, F1, F2]) {
     const at = await thresholdOf(n).waitFor(o.id, failed, { signal: within() })
     assert.is(at.round.reason, v.round.reason)
+  }
+  // The fiduciaries that took part destroyed the round's transfer keys.
+  for (const f of [F1, F2]) {
+    await thresholdOf(f).settled(o.id)
+    const handle = orderOf(thresholdOf(f).state, o.id)?.round.mine?.transferKey
+    assert.ok(handle != null)
+    assert.ok(await (f.services.keystore?.use(handle, () => false) as Promise<boolean>).then((x) => x, (err: Error) => err.name === 'UnknownHandleError'), 'transfer key destroyed')
   }
 })
 
