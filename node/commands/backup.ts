@@ -6,8 +6,10 @@
 //   restore  on the operator's side, with the recovery node running: through its REST API
 //            (--recovery-home for its address and token, or --recovery-url with $MILAGRO_API_TOKEN),
 //            release and recover every part, write a fresh home (--home), then — unless
-//            --no-recover — run the restored node until its peers re-delivered what they hold for
-//            it, stop it, and audit its log. What is and is not recovered: backup-restore.ts.
+//            --no-recover — recover the node's own log from its replicas (the peers dialled:
+//            --connect and its bootstrap list), run the restored node until its peers re-delivered
+//            what they hold for it, stop it, and audit its log. What is and is not recovered:
+//            backup-restore.ts.
 import type { Command } from 'commander'
 import type { z } from 'zod'
 import { ApiClient } from '../api/client.ts'
@@ -119,9 +121,9 @@ export function register (program: Command): void {
       say(`restored node '${home.config.name}' (identity ${home.keys.identity.cid.toString()}) in ${home.paths.dir}`)
       let recovery: Awaited<ReturnType<typeof recoverLog>> | undefined
       if (opts.recover) {
-        say('recovering its log from its peers …')
+        say('recovering its log from its replicas and peers …')
         const logger = createLogger({ level: 'warn' })
-        recovery = await recoverLog(home.paths.dir, { ...(opts.connect === undefined ? {} : { connect: opts.connect }), timeoutMs, logger })
+        recovery = await recoverLog(home.paths.dir, { ...(opts.connect === undefined ? {} : { connect: opts.connect }), timeoutMs, logger, progress: say })
         logger.flush()
       }
       const out = {
@@ -130,13 +132,23 @@ export function register (program: Command): void {
         identity: home.keys.identity.cid.toString(),
         peerId: home.keys.identity.doc.peerId,
         files: Object.keys(bundle.files).length,
-        recovered: recovery === undefined ? null : { envelopes: recovery.received, peers: recovery.synced, entries: recovery.audit.entries, audit: recovery.audit.ok, problem: recovery.audit.problem ?? null }
+        recovered: recovery === undefined
+          ? null
+          : {
+              log: { source: recovery.log.source, entries: recovery.log.entries, replicas: recovery.log.replicas, message: recovery.log.message },
+              envelopes: recovery.received,
+              peers: recovery.synced,
+              entries: recovery.audit.entries,
+              audit: recovery.audit.ok,
+              problem: recovery.audit.problem ?? null
+            }
       }
       if (opts.json) console.log(JSON.stringify(out))
       else if (recovery !== undefined) {
+        for (const r of recovery.log.replicas.filter((x) => x.error !== undefined)) console.log(`  ${r.peer}: ${r.error?.name ?? ''}: ${r.error?.message ?? ''}`)
         console.log(`  ${recovery.received} envelope(s) re-delivered by ${recovery.synced} peer(s); ${recovery.audit.entries} log entries`)
-        console.log(recovery.audit.ok ? '  audit: OK, the new log verifies from genesis' : `  audit: FAILED (${JSON.stringify(recovery.audit.problem)})`)
-        console.log('  not recovered: the envelopes this node sent and the facts it recorded before the loss (see docs/PROTOCOL.md, "Safeguard and backup")')
+        console.log(recovery.audit.ok ? '  audit: OK, the log verifies from genesis' : `  audit: FAILED (${JSON.stringify(recovery.audit.problem)})`)
+        if (recovery.log.source === null) console.log('  not recovered: the envelopes this node sent and the facts it recorded before the loss (see docs/PROTOCOL.md, "Safeguard and backup")')
         console.log(`start it with: milagro start --home ${home.paths.dir}`)
       }
       if (recovery !== undefined && !recovery.audit.ok) process.exitCode = 1

@@ -6,26 +6,32 @@
 //                    one HPKE-sealed to a one-time key made here, open, join, parse the bundle.
 //   2. restoreHome   write the bundle as a fresh home: same keys, identity document, configuration
 //                    and key store (handles unchanged); a new API token.
-//   3. recoverLog    start the restored node, connect to its peers and let them re-deliver, then
-//                    stop and audit the new log from genesis.
+//   3. recoverLog    recover the node's own log from its replicas (backup-recover.ts: the longest
+//                    copy that verifies, imported into the empty log and audited from genesis), mark
+//                    the home restored (its sync hellos then make every peer send again everything
+//                    it ever sent the node), start the node, connect to its peers and let them
+//                    re-deliver, then stop it and audit the log from genesis.
 //
-// What comes back, and what does not — the network keeps no copy of a node's own log:
+// What comes back, and what does not:
 //   - the identity (same identity CID, peer id, signing and encryption keys) and every key-store
 //     record (custody shares, safeguarded shares, recovered secrets) as of the backup;
-//   - every envelope addressed to the node by a peer that is up, whose sync records show it knew
-//     the node's log (its recorded head is no longer in the restored, empty log): the sync protocol
-//     queues every envelope it ever sent to the node again (node/p2p/sync.ts), and they are
-//     appended as `envelope.received` and handled by the services as new;
-//   - NOT the node's own entries: the envelopes it sent (their blocks sit, encrypted to their
-//     recipients only, in the recipients' logs), the facts it recorded (shares generated, releases
-//     judged, deposits held), checkpoints. Its new log is a new chain from genesis. So a custody
-//     order or a deposit in which the node had already acted cannot resume from the restored
-//     node's side (it re-judges the re-delivered envelopes as new ones and its answers are refused
-//     as duplicates or key mismatches by the other parties); one whose envelopes to it were still in
-//     flight proceeds normally. Key-store records made after the backup are lost.
+//   - the node's own log up to the head of the longest copy a replica keeps — the fiduciaries of its
+//     newest backup (and `backup.replicas`) receive it in the background as it is written
+//     (backup-replication.ts): envelopes sent and received, facts, key events, checkpoints. The
+//     state is rebuilt from it, every effect is handed out again (executors skip work the state
+//     records, and resume what the lost node had not finished), so an order or deposit in which the
+//     node had already acted resumes from its side;
+//   - every envelope peers sent it, re-delivered on sync (the restore mark): duplicates of what the
+//     recovered log holds are acknowledged as such, the rest (sent after the copy's head) are
+//     appended and handled;
+//   - NOT: entries the node wrote after the copy's head (replication lags the log by a fraction of
+//     a second; a replica down at the time lags more), and key-store records made after the backup.
+//     With no copy reachable the log starts empty (the previous behaviour, said in the result):
+//     the node's own entries are then lost, and an order in which it had acted cannot resume from
+//     its side.
 import { join } from 'node:path'
 import { CID } from 'multiformats/cid'
-import { concatBytes, fromHex, toHex, wipe } from '../../crypto/index.ts'
+import { concatBytes, fromHex, randomBytes, toHex, wipe } from '../../crypto/index.ts'
 import { fullNodeMachine } from '../../protocol/machines.ts'
 import { summarize, type NodeState } from '../../protocol/state/machine.ts'
 import { audit, type AuditReport } from '../../storage/audit.ts'
@@ -36,7 +42,10 @@ import { envelopeVerifier, identityResolver, openHomeStores } from '../commands/
 import { loadHome, type LoadedHome } from '../home.ts'
 import { silentLogger, type Logger } from '../logger.ts'
 import { createNode } from '../node.ts'
+import { openP2pDb } from '../p2p/db.ts'
+import { markRestored, RESTORED_BYTES } from '../p2p/sync.ts'
 import { decodeBundle, writeHome, type BackupBundle } from './backup-bundle.ts'
+import { recoverOwnLog, type LogRecovery } from './backup-recover.ts'
 import { nodeServices } from './compose.ts'
 import { exportKeyPair, openSecret } from './safeguard-export.ts'
 import { BackupError, UnknownBackupError } from './safeguard-errors.ts'
@@ -159,10 +168,14 @@ export interface RecoverOptions {
   readonly until?: (received: number) => boolean
   /** Listen addresses of the restored node while it recovers (default: its configuration's). */
   readonly listen?: readonly string[]
+  /** Progress lines for the CLI. */
+  readonly progress?: (line: string) => void
 }
 
 export interface Recovery {
-  /** Envelopes peers re-delivered. */
+  /** The node's own log, from its replicas (source null: none could be imported). */
+  readonly log: LogRecovery
+  /** Envelopes peers re-delivered (appended as new: duplicates of the recovered log are not counted). */
   readonly received: number
   /** Peers whose sync hello was heard. */
   readonly synced: number
@@ -170,13 +183,27 @@ export interface Recovery {
 }
 
 /**
- * Runs the restored node in `dir` (with its services, without the REST API) until its peers have
- * re-delivered what they hold for it — every dialled peer synced and no envelope for `quietMs` —
- * then stops it and audits its log. A CLI step: it waits on the wall clock.
+ * Recovers the restored node's own log in `dir` from its replicas, marks the home restored, then
+ * runs the node (with its services, without the REST API) until its peers have re-delivered what
+ * they hold for it — every dialled peer synced and no envelope for `quietMs` — then stops it and
+ * audits its log. A CLI step: it waits on the wall clock.
  */
 export async function recoverLog (dir: string, options: RecoverOptions = {}): Promise<Recovery> {
-  const home = await loadHome(dir)
   const logger = options.logger ?? silentLogger()
+  const log = await recoverOwnLog(dir, {
+    ...(options.connect === undefined ? {} : { connect: options.connect }),
+    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+    ...(options.progress === undefined ? {} : { progress: options.progress }),
+    logger
+  })
+  const home = await loadHome(dir)
+  const p2p = await openP2pDb(join(home.paths.dataDir, 'p2p'))
+  try {
+    await markRestored(p2p.sync, randomBytes(RESTORED_BYTES))
+  } finally {
+    await p2p.level.close()
+  }
   const { options: serviceOptions } = nodeServices(home, logger, { api: false })
   const node = createNode(home, { logger, ...serviceOptions, ...(options.listen === undefined ? {} : { listen: options.listen }) })
   const quietMs = options.quietMs ?? 3_000
@@ -205,5 +232,5 @@ export async function recoverLog (dir: string, options: RecoverOptions = {}): Pr
   } finally {
     await node.stop()
   }
-  return { received, synced: synced.size, audit: await auditHome(join(dir)) }
+  return { log, received, synced: synced.size, audit: await auditHome(join(dir)) }
 }
