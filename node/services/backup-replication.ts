@@ -104,6 +104,7 @@ export class BackupReplication extends EventEmitter<ReplicationEvents> implement
   #server: ReplicaServer | undefined
   #timer: NodeJS.Timeout | undefined
   #stopping: AbortController | undefined
+  #replicas: { readonly state: SafeguardState | undefined, readonly list: CID[] } | undefined
   readonly #onAppend = (): void => { this.#soon() }
   readonly #onHello = (h: { identity: string }): void => { if (this.#targets.has(h.identity)) this.#push(h.identity) }
 
@@ -163,8 +164,16 @@ export class BackupReplication extends EventEmitter<ReplicationEvents> implement
     this.#server = undefined
   }
 
-  /** The identities this node pushes its log to now. */
+  /** The identities this node pushes its log to now (recomputed when the safeguard state changes). */
   replicas (): CID[] {
+    const state = this.#c.safeguard()
+    if (this.#replicas !== undefined && this.#replicas.state === state) return this.#replicas.list
+    const list = this.#computeReplicas()
+    this.#replicas = { state, list }
+    return list
+  }
+
+  #computeReplicas (): CID[] {
     const out = new Map<string, CID>()
     for (const c of this.#init.replicas ?? []) out.set(c.toString(), c)
     const own = (this.#c.backups()?.list() ?? []).filter((b) => b.role === 'principal' && b.complete && !b.deposits.some((d) => d.revoked))
