@@ -52,6 +52,8 @@ export interface LogRecovery {
   readonly replicas: readonly ReplicaReport[]
   /** For the operator: where the log came from, or what is lost without it. */
   readonly message: string
+  /** Time taken (dial, ask, fetch, verify, import, audit), ms. */
+  readonly ms: number
 }
 
 const LOST = 'this node\'s own entries (envelopes it sent, facts it recorded, key events, checkpoints) are lost; peers re-deliver the envelopes they sent it'
@@ -64,6 +66,7 @@ const errorJson = (err: unknown): NonNullable<ReplicaReport['error']> => {
 
 /** Recovers the own log of the (fresh, never started) node in `dir` from its replicas. */
 export async function recoverOwnLog (dir: string, options: LogRecoveryOptions = {}): Promise<LogRecovery> {
+  const started = performance.now()
   const home = await loadHome(dir)
   const logger = options.logger ?? silentLogger()
   const say = options.progress ?? (() => {})
@@ -120,14 +123,14 @@ export async function recoverOwnLog (dir: string, options: LogRecoveryOptions = 
       const h = imported.head
       const message = `log recovered from ${id.toString()}: ${imported.entries} entries (head seq ${h?.seq ?? -1}), audited from genesis; entries this node wrote after that copy are lost, envelopes peers sent after it are re-delivered`
       say(message)
-      return { source: id.toString(), head: h === undefined ? null : { seq: h.seq, cid: h.cid.toString() }, entries: imported.entries, replicas: [...reports.values()], message }
+      return { source: id.toString(), head: h === undefined ? null : { seq: h.seq, cid: h.cid.toString() }, entries: imported.entries, replicas: [...reports.values()], message, ms: performance.now() - started }
     }
     const why = addrs.length === 0
       ? 'no peer to ask (give --connect, or a bootstrap list in the configuration)'
       : heads.length === 0 ? `no peer reached keeps a copy of it (${peers.size} of ${addrs.length} reached)` : `every copy was refused (${heads.length})`
     const message = `the log could not be recovered: ${why}; the node starts with an empty log — ${LOST}`
     say(message)
-    return { source: null, head: null, entries: 0, replicas: [...reports.values()], message }
+    return { source: null, head: null, entries: 0, replicas: [...reports.values()], message, ms: performance.now() - started }
   } finally {
     await peer.stop()
     await stores.stop()

@@ -18,8 +18,9 @@
 // reading the chain with storage's range scan and sending it as one stream of blocks (entries,
 // the blocks they link, the identity documents they name) that ends at a signed entry. A replica
 // that is down or refuses is tried again with backoff (doubling from `retryMs` to 60 s), and at once
-// when its sync hello is heard. A copy that does not continue this node's chain (this node was
-// restored from a shorter copy elsewhere, and wrote on) is replaced from genesis.
+// when its sync hello is heard; a clean stop waits (`stopFlushMs`) for the replicas to reach the
+// head. A copy that does not continue this node's chain (this node was restored from a shorter
+// copy elsewhere, and wrote on) is replaced from genesis.
 import { EventEmitter } from 'node:events'
 import { join } from 'node:path'
 import { peerIdFromString } from '@libp2p/peer-id'
@@ -49,6 +50,8 @@ export interface ReplicationInit {
   readonly retryMs?: number
   /** Bytes of one pushed range, about (default 4 MiB; it ends at the next signed entry). */
   readonly rangeBytes?: number
+  /** At stop, the longest wait for replicas to catch up with the head (ms, default 2 s; 0: none). */
+  readonly stopFlushMs?: number
 }
 
 export interface ReplicationComponents {
@@ -154,6 +157,14 @@ export class BackupReplication extends EventEmitter<ReplicationEvents> implement
     node.log.removeEventListener('log:append', this.#onAppend)
     node.parts.sync.off('sync:hello', this.#onHello)
     clearTimeout(this.#timer)
+    this.#timer = undefined
+    // A clean stop leaves the replicas at the head when they can be reached within the bound.
+    const bound = this.#init.stopFlushMs ?? 2_000
+    if (bound > 0) {
+      let timer: NodeJS.Timeout | undefined
+      await Promise.race([this.flush(), new Promise<void>((resolve) => { timer = setTimeout(resolve, bound) })])
+      clearTimeout(timer)
+    }
     this.#stopping?.abort(new Error('the replication service stopped'))
     for (const t of this.#targets.values()) clearTimeout(t.timer)
     await Promise.all([...this.#targets.values()].map(async (t) => { await t.running?.catch(() => {}) }))

@@ -164,8 +164,11 @@ export interface RecoverOptions {
   readonly timeoutMs?: number
   readonly logger?: Logger
   readonly signal?: AbortSignal
-  /** Stop as soon as this holds for the envelopes re-delivered so far (instead of the quiet period): when the caller knows what to expect. */
-  readonly until?: (received: number) => boolean
+  /**
+   * Stop as soon as this holds for the envelopes re-delivered so far (appended as new) and the log
+   * recovered from the replicas, instead of the quiet period: when the caller knows what to expect.
+   */
+  readonly until?: (received: number, log: LogRecovery) => boolean
   /** Listen addresses of the restored node while it recovers (default: its configuration's). */
   readonly listen?: readonly string[]
   /** Progress lines for the CLI. */
@@ -224,8 +227,9 @@ export async function recoverLog (dir: string, options: RecoverOptions = {}): Pr
       }
     }
     const want = Math.min(dialled.length, node.parts.libp2p.getPeers().length)
-    const done = options.until ?? (() => synced.size >= want && Date.now() - last >= quietMs)
-    while (Date.now() < deadline && !done(received)) {
+    const until = options.until
+    const done = until !== undefined ? () => until(received, log) : () => synced.size >= want && Date.now() - last >= quietMs
+    while (Date.now() < deadline && !done()) {
       options.signal?.throwIfAborted()
       await new Promise((resolve) => setTimeout(resolve, 100))
     }

@@ -16,17 +16,24 @@
 //                           share, combines two, checks the commitment and imports the secret
 //   backup.restore          s to restore P from its backup once P is lost (its process stopped and
 //                           its home deleted), with P's log holding ≥ 1,000 entries (the deposits
-//                           above, then custody orders as principal): from the recovery node's
-//                           release requests (fetchBackup through B's REST API: 3 fiduciaries, 2
-//                           needed, one part) through writing the fresh home, starting the restored
-//                           node in this process, dialling the 4 peers, until it has received back
-//                           every envelope its lost log had received (the peers re-deliver on sync),
-//                           then stopping it and auditing its new log from genesis. No quiet-period
-//                           wait is counted: the restore stops on the expected count.
+//                           above, then custody orders as principal), replicated as it was written
+//                           to the backup's 3 fiduciaries: from the recovery node's release requests
+//                           (fetchBackup through B's REST API: 3 fiduciaries, 2 needed, one part)
+//                           through writing the fresh home, recovering P's own log from the longest
+//                           copy among the fiduciaries (one stream of blocks, imported and audited
+//                           from genesis), starting the restored node in this process, dialling the 4
+//                           peers, until every envelope its lost log had received after the recovered
+//                           head is back (the peers re-deliver on sync; duplicates of the recovered
+//                           log are acknowledged, not counted), then stopping it and auditing its log
+//                           from genesis. No quiet-period wait is counted: the restore stops on the
+//                           expected count.
 //   backup.restore.log      entries of P's log when it was lost
-//   backup.restore.redelivered  envelopes re-delivered to the restored node (its lost log had
-//                           received this many, at least); its own sent envelopes and facts are not
-//                           recovered (node/services/backup-restore.ts)
+//   backup.restore.recovered  entries of that log recovered from a replica (the rest: re-delivered
+//                           envelopes; P's own entries after the copy's head are lost)
+//   backup.restore.log_fetch  ms of that: dial the peers, ask for heads, fetch the copy as one stream,
+//                           verify and import it, audit it from genesis
+//   backup.restore.redelivered  envelopes re-delivered as new to the restored node (what the lost log
+//                           received after the recovered head, and what peers sent it since the loss)
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -123,9 +130,9 @@ export async function bench (report: Report): Promise<void> {
     // round trip to all of them after the restart (4 hops) is well past it. (A child's sync records
     // are not observable from here; the test, in one process, waits for the sync events instead.)
     await deposit()
-    // The loss.
+    // The loss (a clean stop: the replicas catch up with P's head first, within 2 s).
     await P.child.stop()
-    const logEntries = await receivedCountAndEntries(P.child.home)
+    const lost = await receivedSeqs(P.child.home)
     await rm(dirname(P.child.home), { recursive: true, force: true })
 
     const target = join(await mkdtemp(join(tmpdir(), 'milagro-bench-restored-')), 'home')
@@ -133,12 +140,18 @@ export async function bench (report: Report): Promise<void> {
     const t0 = performance.now()
     const fetched = await fetchBackup(B.api, { backup: backup.id, timeoutMs: 120_000 })
     await restoreHome(fetched.bundle, target, { listen: ['/ip4/127.0.0.1/tcp/0'], apiPort: 0 })
-    const recovery = await recoverLog(target, { connect: peers, listen: ['/ip4/127.0.0.1/tcp/0'], until: (n) => n >= logEntries.received, timeoutMs: 120_000 })
+    // Expected back by re-delivery: the envelopes the lost log received after the recovered head.
+    const after = (head: number): number => lost.received.filter((seq) => seq > head).length
+    const recovery = await recoverLog(target, { connect: peers, listen: ['/ip4/127.0.0.1/tcp/0'], until: (n, log) => n >= after(log.head?.seq ?? -1), timeoutMs: 120_000 })
     const seconds = (performance.now() - t0) / 1000
     if (!recovery.audit.ok) throw new Error(`the restored log does not audit: ${JSON.stringify(recovery.audit.problem)}`)
-    if (recovery.received < logEntries.received) throw new Error(`only ${recovery.received} of ${logEntries.received} envelopes came back within 120 s`)
+    if (recovery.log.source === null) throw new Error(`the log was not recovered: ${recovery.log.message}`)
+    const expected = after(recovery.log.head?.seq ?? -1)
+    if (recovery.received < expected) throw new Error(`only ${recovery.received} of ${expected} envelopes came back within 120 s`)
     report({ name: 'backup.restore', value: seconds, unit: 's' })
-    report({ name: 'backup.restore.log', value: logEntries.entries, unit: 'entries' })
+    report({ name: 'backup.restore.log', value: lost.entries, unit: 'entries' })
+    report({ name: 'backup.restore.recovered', value: recovery.log.entries, unit: 'entries' })
+    report({ name: 'backup.restore.log_fetch', value: recovery.log.ms, unit: 'ms' })
     report({ name: 'backup.restore.redelivered', value: recovery.received, unit: 'envelopes' })
   } finally {
     await Promise.all(nodes.map(async (n) => { await n.child.stop() }))
@@ -146,14 +159,15 @@ export async function bench (report: Report): Promise<void> {
   }
 }
 
-async function receivedCountAndEntries (home: string): Promise<{ received: number, entries: number }> {
+/** Entries of a (stopped) node's log, and the seqs of its `envelope.received` entries. */
+async function receivedSeqs (home: string): Promise<{ received: number[], entries: number }> {
   const stores = await openHomeStores(home)
   try {
-    let received = 0
+    const received: number[] = []
     let entries = 0
     for await (const e of listEntries(stores, { from: 0 })) {
       entries++
-      if (e.entry?.kind === LOG_KINDS.envelopeReceived) received++
+      if (e.entry?.kind === LOG_KINDS.envelopeReceived) received.push(e.seq)
     }
     return { received, entries }
   } finally {
