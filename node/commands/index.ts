@@ -10,7 +10,8 @@ import { register as order } from './order.ts'
 import { register as safeguard } from './safeguard.ts'
 import { register as sim } from './sim.ts'
 import { register as start } from './start.ts'
+import { register as threshold } from './threshold.ts'
 
 export type RegisterCommand = (program: Command) => void
 
-export const commands: readonly RegisterCommand[] = [init, start, order, safeguard, backup, mpin, sim, admin, audit, log]
+export const commands: readonly RegisterCommand[] = [init, start, order, threshold, safeguard, backup, mpin, sim, admin, audit, log]
