@@ -90,7 +90,7 @@ export class ReplicaServer extends EventEmitter<ReplicaServerEvents> {
     if (this.#started) return
     await this.#c.libp2p.handle(REPLICA_PROTOCOL, async (stream: Stream, connection: Connection) => {
       await this.#serve(stream, connection.remotePeer)
-    }, { maxInboundStreams: 4 })
+    }, { maxInboundStreams: 2 })
     this.#started = true
   }
 
