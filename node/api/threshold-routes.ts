@@ -47,10 +47,10 @@ const ListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).describe('orders per page (default 50)').optional()
 }).strict()
 
-export const THRESHOLD_WAITS = ['published', 'redeemed', 'round-ended', 'failed'] as const
+export const THRESHOLD_WAITS = ['published', 'redeemed', 'round-ended', 'held', 'failed'] as const
 const OrderQuery = z.object({
   wait: z.enum(THRESHOLD_WAITS).describe('answer once the order reached this stage (or the timeout passed)').optional(),
-  round: z.coerce.number().int().min(0).describe('with wait=round-ended: the round to wait for (default: the current one)').optional(),
+  round: z.coerce.number().int().min(0).describe('with wait=round-ended or held: the round to wait for (default: the current one)').optional(),
   timeoutMs: z.coerce.number().int().min(0).max(120_000).describe('longest wait (default 30000)').optional()
 }).strict()
 
@@ -180,6 +180,9 @@ export function reachedStage (v: ThresholdOrderView, stage: typeof THRESHOLD_WAI
     case 'round-ended':
       if (round === undefined) return v.round.status === 'qualified' || v.round.status === 'failed'
       return v.history.some((h) => h.round === round && h.qualified !== null)
+    case 'held':
+      // Every holder of the round's new epoch confirmed its share (as the principal and the beneficiary see it).
+      return v.round.status === 'qualified' && (round === undefined || v.round.round === round) && v.epoch !== null && v.round.held.length === v.epoch.holders.length
     case 'failed': return v.round.status === 'failed'
   }
 }
