@@ -10,8 +10,9 @@
 // store directory — for the software backend its KEK file and every wrapped record, so handles
 // recorded anywhere stay valid; for PKCS#11 the records only (the token's KEK never leaves the
 // token: restoring needs the same token, or the HSM's own backup). The log (data/), the API token
-// and the admin socket are not in a backup: a restored node gets a fresh token, and its log starts
-// anew (backup-restore.ts says what is recovered from peers).
+// and the admin socket are not in a backup: a restored node gets a fresh token, and its log comes
+// back from the peers that replicate it (backup-replication.ts, backup-recover.ts; backup-restore.ts
+// says what is and is not recovered).
 //
 // The bundle is the most sensitive thing a node has: it exists in clear only in the process that
 // makes it (then split into shares) and in the one that restores it, in buffers wiped after use.

@@ -10,7 +10,8 @@
 // request is not its operator's — can revoke in between (`milagro safeguard revoke`).
 //
 // Restoring runs on the operator's side (backup-restore.ts): the recovery node asks for the
-// release of every part, recovers them, and hands them sealed to the restoring CLI.
+// release of every part, recovers them, and hands them sealed to the restoring CLI. The node's log
+// is not in the bundle: from the backup on, the fiduciaries keep a copy of it (backup-replication.ts).
 import type { CID } from 'multiformats/cid'
 import { randomBytes, toHex, wipe } from '../../crypto/index.ts'
 import { entriesOf } from '../../protocol/custody/order-map.ts'
