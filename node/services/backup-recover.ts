@@ -8,8 +8,9 @@
 //      into the empty log of the fresh home by storage's importChain — verified while it streams
 //      (signatures of this node's key, chain, seq, clock, linked blocks, checkpoint markers against
 //      the replayed state) and audited from genesis (envelopes against the documents that came with
-//      it). A copy that does not verify is undone, named (peer, ChainRejectedError and the entry it
-//      breaks at) and the next is tried. The first that imports is the node's log.
+//      it; one whose documents did not come is counted as unchecked). A copy that does not verify
+//      is undone, named (peer, ChainRejectedError and the entry it breaks at) and the next is
+//      tried. The first that imports is the node's log.
 //   3. No copy: the log stays empty and the result says so — what is lost (this node's own
 //      entries) and what still comes back (the envelopes peers re-deliver).
 // A copy shorter than the lost log (a replica that lagged) gives back a prefix: what came after it
@@ -48,6 +49,8 @@ export interface LogRecovery {
   readonly source: string | null
   readonly head: { readonly seq: number, readonly cid: string } | null
   readonly entries: number
+  /** Envelopes of the recovered log not checked at import: a document of their sender or recipients did not come with the copy. */
+  readonly unchecked: number
   /** Every peer asked, with its answer or error (a rejected copy has ChainRejectedError). */
   readonly replicas: readonly ReplicaReport[]
   /** For the operator: where the log came from, or what is lost without it. */
@@ -55,6 +58,9 @@ export interface LogRecovery {
   /** Time taken (dial, ask, fetch, verify, import, audit), ms. */
   readonly ms: number
 }
+
+/** An envelope whose parties' documents are not known yet. */
+class Unchecked extends Error {}
 
 const LOST = 'this node\'s own entries (envelopes it sent, facts it recorded, key events, checkpoints) are lost; peers re-deliver the envelopes they sent it'
 
@@ -103,7 +109,19 @@ export async function recoverOwnLog (dir: string, options: LogRecoveryOptions = 
     say(`${peers.size} peer(s) reached, ${heads.length} keep a copy of this node's log${heads[0] === undefined ? '' : ` (longest: ${heads[0].head.seq + 1} entries)`}`)
     for (const { id, head } of heads) {
       signal.throwIfAborted()
+      // An envelope whose sender or recipient document did not come with the copy cannot be checked
+      // yet: it is counted, not held against the copy (the node fetches documents from its peers,
+      // and the audit at the end of the restore checks every envelope again).
       const resolve = identityResolver(stores, dir)
+      const verify = envelopeVerifier(async (cid) => {
+        try {
+          return await resolve(cid)
+        } catch (err) {
+          if ((err as Error).name === 'UnknownIdentityError') throw new Unchecked()
+          throw err
+        }
+      })
+      let unchecked = 0
       let imported: Imported
       try {
         const fetched = await fetchChain(peer, id, author, { signal })
@@ -111,7 +129,14 @@ export async function recoverOwnLog (dir: string, options: LogRecoveryOptions = 
           author,
           machine: fullNodeMachine(),
           resolveSigningKey: async () => home.keys.identity.doc.signingKey,
-          verifyEnvelope: envelopeVerifier(resolve),
+          verifyEnvelope: async (bytes, context) => {
+            try {
+              await verify(bytes, context)
+            } catch (err) {
+              if (!(err instanceof Unchecked)) throw err
+              unchecked++
+            }
+          },
           signal
         })
       } catch (err) {
@@ -121,16 +146,18 @@ export async function recoverOwnLog (dir: string, options: LogRecoveryOptions = 
         continue
       }
       const h = imported.head
-      const message = `log recovered from ${id.toString()}: ${imported.entries} entries (head seq ${h?.seq ?? -1}), audited from genesis; entries this node wrote after that copy are lost, envelopes peers sent after it are re-delivered`
+      const message = `log recovered from ${id.toString()}: ${imported.entries} entries (head seq ${h?.seq ?? -1}), audited from genesis` +
+        `${unchecked > 0 ? ` (${unchecked} envelope(s) not checked yet: documents of their parties did not come with the copy)` : ''}` +
+        '; entries this node wrote after that copy are lost, envelopes peers sent after it are re-delivered'
       say(message)
-      return { source: id.toString(), head: h === undefined ? null : { seq: h.seq, cid: h.cid.toString() }, entries: imported.entries, replicas: [...reports.values()], message, ms: performance.now() - started }
+      return { source: id.toString(), head: h === undefined ? null : { seq: h.seq, cid: h.cid.toString() }, entries: imported.entries, unchecked, replicas: [...reports.values()], message, ms: performance.now() - started }
     }
     const why = addrs.length === 0
       ? 'no peer to ask (give --connect, or a bootstrap list in the configuration)'
       : heads.length === 0 ? `no peer reached keeps a copy of it (${peers.size} of ${addrs.length} reached)` : `every copy was refused (${heads.length})`
     const message = `the log could not be recovered: ${why}; the node starts with an empty log — ${LOST}`
     say(message)
-    return { source: null, head: null, entries: 0, replicas: [...reports.values()], message, ms: performance.now() - started }
+    return { source: null, head: null, entries: 0, unchecked: 0, replicas: [...reports.values()], message, ms: performance.now() - started }
   } finally {
     await peer.stop()
     await stores.stop()

@@ -99,6 +99,7 @@ test('forged copy rejected and named, stale copy imported and audited, the rest 
     assert.is(recovery.log.source, R1.node.libp2p.peerId.toString(), 'the stale copy, the longest that verifies')
     assert.equal(recovery.log.head, { seq: staleHead.seq, cid: staleHead.cid.toString() })
     assert.is(recovery.log.entries, staleHead.seq + 1)
+    assert.is(recovery.log.unchecked, 0)
     assert.ok(lines.some((l) => l.includes('was refused: ChainRejectedError')), lines.join('\n'))
     // What came after the copy: X's envelope is re-delivered; O's own later entries are gone.
     assert.is(recovery.received, 1)

@@ -96,6 +96,7 @@ test('fiduciary N acts in an order, backs up 2-of-3, is lost; restored on a fres
     assert.ok(recovery.log.source !== null, recovery.log.message)
     assert.ok([F1, F2, F3].some((f) => f.node.libp2p.peerId.toString() === recovery.log.source), 'the log came from a fiduciary of the backup')
     assert.equal(recovery.log.head, { seq: lostHead.seq, cid: lostHead.cid.toString() }, 'the whole lost log')
+    assert.is(recovery.log.unchecked, 0, 'every envelope checked at import: the documents came with the copy')
     assert.ok(recovery.audit.ok, JSON.stringify(recovery.audit.problem))
     assert.ok(recovery.audit.entries >= lostHead.seq + 1)
 
