@@ -48,7 +48,7 @@ export interface JudgeComponents {
 type Options = { signal?: AbortSignal }
 
 const REFUSALS = new Set([
-  'MalformedError', 'UnsupportedVersionError', 'DecryptionError', 'InvalidKeyError', 'InvalidProofError', 'ThresholdEncodingError', 'ThresholdParameterError',
+  'MalformedError', 'UnsupportedVersionError', 'DecryptionError', 'InvalidKeyError', 'InvalidProofError', 'ThresholdEncodingError', 'ThresholdParameterError', 'ThresholdDegenerateError',
   'UnknownOrderError', 'UnauthorizedSenderError', 'WrongBeneficiaryError', 'OrderStateError', 'DuplicateMessageError', 'AlreadyReleasedError',
   'KeyMismatchError', 'AddressMismatchError', 'TermsMismatchError', 'InvalidDealingError', 'InvalidShareError'
 ])
