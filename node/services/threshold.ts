@@ -24,8 +24,7 @@
 // HPKE-sealed to a key its operator chose (`exportKey`).
 import { EventEmitter } from 'node:events'
 import type { CID } from 'multiformats/cid'
-import { exportSecretKey, walletAddresses, wipe, type BitcoinNetwork, type KeyStore, type SecretKeyFormat } from '../../crypto/index.ts'
-import { childPrivateKey, childPublicKey } from '../../crypto/threshold/index.ts'
+import type { BitcoinNetwork, KeyStore, SecretKeyFormat } from '../../crypto/index.ts'
 import { getOrder } from '../../protocol/custody/order-map.ts'
 import { isThresholdEffect, othersOf, type ThresholdEffect } from '../../protocol/threshold/effects.ts'
 import { OrderStateError, UnknownOrderError } from '../../protocol/threshold/errors.ts'
@@ -42,7 +41,7 @@ import { ENVELOPE_OPEN, type OpenEnvelopeEffect } from '../../protocol/state/inb
 import type { Appended } from '../../storage/log.ts'
 import type { Logger } from '../logger.ts'
 import type { NodeService } from '../node.ts'
-import { sealExport, type SealedExport } from './custody-export.ts'
+import { childAddressOf, exportWalletKey, type ChildAddress, type ExportedThresholdKey } from './threshold-export.ts'
 import { InvalidRequestError, MachineMismatchError, RoleError, ServiceStoppedError } from './errors.ts'
 import { Lanes, Waiters } from './lanes.ts'
 import { DepositNotYetError, Scheduler } from './safeguard-scheduler.ts'
@@ -88,21 +87,7 @@ export interface NewThresholdOrder {
   readonly phaseMs?: number
 }
 
-export interface ExportedThresholdKey extends SealedExport {
-  readonly format: SecretKeyFormat
-  readonly network: BitcoinNetwork
-  /** The exported key's public key: the wallet key, or its child. */
-  readonly publicKey: Uint8Array
-  readonly child: number | null
-}
-
-export interface ChildAddress {
-  readonly index: number
-  readonly publicKey: Uint8Array
-  readonly p2wpkh: string
-  readonly p2pkh: string
-  readonly ethereum: string
-}
+export type { ChildAddress, ExportedThresholdKey }
 
 export interface ThresholdPage {
   readonly orders: readonly ThresholdOrderView[]
@@ -275,39 +260,18 @@ export class ThresholdService extends EventEmitter<ThresholdEvents> implements N
 
   /**
    * The redeemed wallet key of `id` (beneficiary only), or its non-hardened child `child`,
-   * HPKE-sealed to `recipientKey` (custody-export.ts): never in clear outside the key store and the caller.
+   * HPKE-sealed to `recipientKey` (threshold-export.ts): never in clear outside the key store and the caller.
    */
   async exportKey (id: CID, format: SecretKeyFormat, recipientKey: Uint8Array, child: number | null = null, options: Options = {}): Promise<ExportedThresholdKey> {
     this.#assertRunning()
-    const o = this.#record(id)
-    if (!o.isBeneficiary) throw new RoleError(`this node is not the beneficiary of order ${id.toString()}`)
-    const w = o.wallet
-    if (o.combined === null || w === null) throw new OrderStateError(`order ${id.toString()} is not redeemed yet`)
-    if (!(recipientKey instanceof Uint8Array) || recipientKey.length !== 32) throw new InvalidRequestError('the export recipient key must be a 32-byte X25519 public key')
-    checkChild(child)
-    const publicKey = child === null ? w.walletKey : childPublicKey(w.walletKey, w.chainCode, child)
-    const sealed = await this.#c.keystore.use(o.combined.handle, (secret) => {
-      const key = child === null ? secret.slice() : childPrivateKey(secret, w.chainCode, child)
-      const text = new TextEncoder().encode(exportSecretKey(key, format, o.network))
-      try {
-        return sealExport(recipientKey, id, text)
-      } finally {
-        wipe(key)
-        wipe(text)
-      }
-    }, options)
+    const sealed = await exportWalletKey(this.#c.keystore, this.#record(id), format, recipientKey, child, options)
     this.#c.logger.info({ order: id.toString(), format, child }, 'threshold wallet key exported (sealed to the operator)')
-    return { ...sealed, format, network: o.network, publicKey, child }
+    return sealed
   }
 
   /** Receiving address `index` of the order: the wallet key's non-hardened BIP-32 child (public derivation, any role that knows the wallet). */
   childAddress (id: CID, index: number): ChildAddress {
-    const o = this.#record(id)
-    const w = o.wallet
-    if (w === null) throw new OrderStateError(`order ${id.toString()} has no published address yet`)
-    checkChild(index)
-    const publicKey = childPublicKey(w.walletKey, w.chainCode, index)
-    return { index, publicKey, ...walletAddresses(publicKey, o.network) }
+    return childAddressOf(this.#record(id), index)
   }
 
   view (id: CID | string): ThresholdOrderView | undefined {
@@ -424,8 +388,3 @@ export class ThresholdService extends EventEmitter<ThresholdEvents> implements N
   }
 }
 
-function checkChild (child: number | null): void {
-  if (child !== null && (!Number.isSafeInteger(child) || child < 0 || child >= 0x80000000)) {
-    throw new InvalidRequestError('a child index is 0..2^31 − 1 (non-hardened)')
-  }
-}
