@@ -13,7 +13,7 @@ import { makeHome, startCustodyNode } from './custody-harness.ts'
 import { exportedKey, introduceRetrying, published, redeemed, startThresholdNetwork, stopAll, thresholdOf, type CustodyNode } from './threshold-harness.ts'
 
 let nodes: CustodyNode[] = []
-let P: CustodyNode, B: CustodyNode, F1: CustodyNode, F2: CustodyNode, F3: CustodyNode, BAD: CustodyNode
+let P: CustodyNode, B: CustodyNode, F1: CustodyNode, F2: CustodyNode, F3: CustodyNode, BAD: CustodyNode, MUTE: CustodyNode
 const within = (): AbortSignal => AbortSignal.timeout(30_000)
 const id = (n: CustodyNode): CID => n.node.identity.cid
 
@@ -27,7 +27,15 @@ test.before(async () => {
     threshold: { dealHook: (share, receiver) => { const s = share.slice(); if (receiver === 1) s[31] = (s[31] as number) ^ 1; return s } }
   })
   nodes.push(BAD)
+  // A fiduciary that takes part (accepts, receives, sends its verdict) but never manages to deal.
+  MUTE = await startCustodyNode(await makeHome('mute'), {
+    api: false,
+    mpin: false,
+    threshold: { dealHook: () => { throw new Error('this dealer stays silent') }, retryMs: 60_000 }
+  })
+  nodes.push(MUTE)
   for (const n of [P, B, F1, F2, F3]) await introduceRetrying(n, BAD, within())
+  for (const n of [P, B, F1, F2, F3]) await introduceRetrying(MUTE, n, within())
 })
 
 test.after(async () => { await stopAll(nodes) })
@@ -46,6 +54,18 @@ test('a dealer that deals a bad share is named by the receiver\'s complaint (evi
   // Receiver 1 holds a share that fits the epoch, although dealer 4 sent it a bad one.
   const atF1 = await thresholdOf(F1).waitFor(o.id, (x) => x.statuses.fiduciary === 'holding', { signal: within() })
   assert.equal(atF1.round.qualified, [1, 2, 3])
+  await thresholdOf(P).requestRelease(o.id)
+  await thresholdOf(B).waitFor(o.id, redeemed, { signal: within() })
+  await keyMatches(o.id, v.wallet?.walletKey as Uint8Array)
+})
+
+test('a dealer that accepts and then stays silent: the receivers complain (missing) after the phase bound, it is excluded, the others complete', async () => {
+  const o = await thresholdOf(P).create({ beneficiary: id(B), fiduciaries: [F1, F2, MUTE].map(id), threshold: 2, network: 'regtest', phaseMs: 1_000 })
+  const v = await thresholdOf(P).waitFor(o.id, published, { signal: within() })
+  assert.equal(v.round.qualified, [1, 2])
+  for (const j of [1, 2]) assert.ok(v.round.complaints.some((c) => c.receiver === j && c.dealer === 3 && c.reason === 'missing' && c.justified), `receiver ${j} complained`)
+  assert.ok(v.round.complaints.every((c) => c.dealer === 3), 'nobody else was complained about')
+  assert.equal(v.epoch?.holders.slice(0, 2), [1, 2])
   await thresholdOf(P).requestRelease(o.id)
   await thresholdOf(B).waitFor(o.id, redeemed, { signal: within() })
   await keyMatches(o.id, v.wallet?.walletKey as Uint8Array)
