@@ -19,3 +19,5 @@ export { inbox, inboxInitial, ENVELOPE_OPEN, type OpenEnvelopeEffect, type Inbox
 export * from './custody/index.ts'
 export { fullNodeMachine } from './machines.ts'
 export * as mpin from './mpin/index.ts'
+export * as safeguard from './safeguard/index.ts'
+export * as threshold from './threshold/index.ts'

@@ -3,11 +3,11 @@
 // line per property with its time; a failure prints fast-check's counterexample, seed and path
 // (replay with --seed, or MILAGRO_FUZZ_SEED in `npm test`) and the exit status is 1.
 //
-// Families: identity, envelope, log-entry, p2p, custody, admin, rest.
+// Families: identity, envelope, log-entry, p2p, custody, threshold, admin, rest.
 import { parseArgs } from 'node:util'
 import type { Family } from '../test/fuzz/fuzz.ts'
 
-const FAMILIES = ['identity', 'envelope', 'log-entry', 'p2p', 'custody', 'admin', 'rest'] as const
+const FAMILIES = ['identity', 'envelope', 'log-entry', 'p2p', 'custody', 'threshold', 'admin', 'rest'] as const
 
 const { values } = parseArgs({
   options: { runs: { type: 'string', default: '10000' }, only: { type: 'string', multiple: true }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
