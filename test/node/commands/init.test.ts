@@ -35,7 +35,7 @@ test('interactive mode: answers on stdin, empty answers take the defaults', asyn
   const loaded = await loadHome(home)
   assert.is(loaded.config.name, 'alpha')
   assert.equal(loaded.config.roles, ['fiduciary', 'beneficiary'])
-  assert.equal(loaded.config.services, ['custody', 'safeguard', 'mpin'])
+  assert.equal(loaded.config.services, ['custody', 'safeguard', 'mpin', 'threshold'])
   assert.equal(loaded.config.listen, ['/ip4/127.0.0.1/tcp/4301'])
   assert.is(loaded.config.api.port, 4302)
   assert.is(loaded.config.keystore.backend, 'software')
