@@ -1,14 +1,16 @@
 // Canonical DAG-CBOR encoding and CIDs (CIDv1, sha2-256) for every signed structure.
 //
 // `decodeCanonical` accepts only bytes that are exactly what `encode` would produce for the value
-// they decode to: dag-cbor's strict decoder plus a re-encode-and-compare. So a structure has one
-// byte representation, one CID, and signatures over "the canonical bytes" are unambiguous.
+// they decode to: dag-cbor's strict decoder plus the byte-level canonical check of canonical.ts
+// (falling back to a re-encode-and-compare for the strings it leaves undecided). So a structure
+// has one byte representation, one CID, and signatures over "the canonical bytes" are unambiguous.
 // Signatures are domain-separated: the signed message is `context ‖ 0x00 ‖ canonical bytes`,
 // so a signature made for one structure can never be replayed as another.
 import * as dagCbor from '@ipld/dag-cbor'
 import { CID } from 'multiformats/cid'
 import * as Digest from 'multiformats/hashes/digest'
 import { concatBytes, equalBytes, sha256 } from '../crypto/index.ts'
+import { canonicalForm } from './canonical.ts'
 import { MalformedError, OversizedError } from './errors.ts'
 
 export { CID }
@@ -29,8 +31,19 @@ export function decodeCanonical (bytes: Uint8Array, what: string, maxBytes: numb
   } catch (err) {
     throw new MalformedError(`${what} is not valid DAG-CBOR: ${(err as Error).message}`, { cause: err })
   }
-  if (!equalBytes(dagCbor.encode(value), bytes)) throw new MalformedError(`${what} is not in canonical DAG-CBOR form`)
+  if (!isCanonical(bytes, value)) throw new MalformedError(`${what} is not in canonical DAG-CBOR form`)
   return value
+}
+
+/** Whether `bytes`, which decode to `value`, are exactly what `encode(value)` writes. */
+export function isCanonical (bytes: Uint8Array, value: unknown): boolean {
+  const form = canonicalForm(bytes)
+  if (form !== 'unsure') return form === 'canonical'
+  try {
+    return equalBytes(dagCbor.encode(value), bytes)
+  } catch {
+    return false // a decoded value the encoder refuses cannot have come from it
+  }
 }
 
 export function cidOf (bytes: Uint8Array): CID {

@@ -16,6 +16,7 @@ import * as dagCbor from '@ipld/dag-cbor'
 import { CID } from 'multiformats/cid'
 import * as Digest from 'multiformats/hashes/digest'
 import { concatBytes, ED25519_SIGNATURE_LENGTH, equalBytes, sha256 } from '../crypto/index.ts'
+import { isCanonical } from '../protocol/codec.ts'
 import { MalformedEntryError } from './errors.ts'
 import { LOG_KIND_MAX, LOG_KIND_PATTERN, LOG_KINDS, type IpldValue, type LogEntry } from './types.ts'
 
@@ -116,7 +117,7 @@ export function decodeEntry (bytes: Uint8Array, expected?: CID): StoredEntry {
     if (!(r.sig instanceof Uint8Array) || r.sig.length !== ED25519_SIGNATURE_LENGTH) throw new MalformedEntryError(`log entry sig must be ${ED25519_SIGNATURE_LENGTH} bytes`)
     sig = r.sig
   }
-  if (!equalBytes(dagCbor.encode(value), bytes)) throw new MalformedEntryError('log entry is not in canonical DAG-CBOR form')
+  if (!isCanonical(bytes, value)) throw new MalformedEntryError('log entry is not in canonical DAG-CBOR form')
   return { ...fields, ...(sig !== undefined ? { sig } : {}), bytes, cid }
 }
 
