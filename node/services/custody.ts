@@ -401,7 +401,7 @@ export class CustodyService extends EventEmitter<CustodyEvents> implements NodeS
     const { keystore, node } = this.#c
     const stored = await keystore.generate('secp256k1')
     crashPoint('custody.share-generated')
-    const pop = await keystore.use(stored.handle, (secret) => createProofOfPossession(secret, shareContext(order, role, node.identity.cid)))
+    const pop = await keystore.use(stored.handle, (secret) => createProofOfPossession(secret, shareContext(order, role, node.identity.cid), { publicKey: stored.publicPart }))
     return { kind: CUSTODY_FACTS.share, order, role, handle: stored.handle, publicKey: stored.publicPart, pop }
   }
 

@@ -107,4 +107,13 @@ test('proofs use fresh auxiliary randomness (two proofs differ) and both verify'
   verifyProofOfPossession(pub(k), context, p2)
 })
 
+test('a known public key may be passed: the same verifying proof; a wrong one gives a proof that is refused', () => {
+  const k = sk(0x5151n)
+  const context = ctx('beneficiary', 'bafy-b')
+  verifyProofOfPossession(pub(k), context, createProofOfPossession(k, context, { publicKey: pub(k) }))
+  const wrong = pub(sk(0x5152n))
+  throwsNamed(() => verifyProofOfPossession(wrong, context, createProofOfPossession(k, context, { publicKey: wrong })), 'InvalidProofError')
+  throwsNamed(() => verifyProofOfPossession(pub(k), context, createProofOfPossession(k, context, { publicKey: wrong })), 'InvalidProofError')
+})
+
 test.run()
