@@ -31,6 +31,34 @@ export class HomeExistsError extends NodeError {
   }
 }
 
+/**
+ * The sealed node key file (keys/node.sealed) cannot be used: malformed, failing authentication
+ * (tampered, or sealed by another key store), or belonging to another home's identity. `path`
+ * names the file; nothing on disk was changed.
+ */
+export class NodeKeysError extends HomeError {
+  readonly path: string
+  constructor (path: string, message: string, options?: ErrorOptions) {
+    super(`${path}: ${message}`, options)
+    this.name = 'NodeKeysError'
+    this.path = path
+  }
+}
+
+/**
+ * The key store that seals the node keys could not be opened (wrong PIN or passphrase, missing
+ * module or token, missing KEK): the key store's typed error is the `cause`. Nothing on disk was
+ * changed by the node keys step.
+ */
+export class NodeKeysLockedError extends HomeError {
+  readonly path: string
+  constructor (path: string, message: string, options?: ErrorOptions) {
+    super(`${path}: ${message}`, options)
+    this.name = 'NodeKeysLockedError'
+    this.path = path
+  }
+}
+
 /** The node's crypto pool (worker threads) could not start; the node does not start without it. */
 export class PoolStartError extends NodeError {
   constructor (message: string, options?: ErrorOptions) {

@@ -112,6 +112,8 @@ export function countingKeyStore (inner: KeyStore, counter: Counter<'op'>): KeyS
     secp256k1Multiply: async (handle, point, options) => { count('secp256k1Multiply'); return await inner.secp256k1Multiply(handle, point, options) },
     release: async (handle, recipient, info, options) => { count('release'); return await inner.release(handle, recipient, info, options) },
     destroy: async (handle, options) => { count('destroy'); await inner.destroy(handle, options) },
+    sealBlob: async (aad, plaintext, options) => { count('sealBlob'); return await inner.sealBlob(aad, plaintext, options) },
+    openBlob: async (aad, blob, options) => { count('openBlob'); return await inner.openBlob(aad, blob, options) },
     list: async (options) => await inner.list(options)
   }
 }

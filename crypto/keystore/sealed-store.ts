@@ -14,13 +14,21 @@
 import { secp256k1 } from '@noble/curves/secp256k1.js'
 import { InvalidPointError } from '../errors.ts'
 import { seal as hpkeSeal } from '../hpke.ts'
-import { KeyStoreNotStartedError, UnsupportedKindError } from './errors.ts'
+import { KeyStoreNotStartedError, TamperedRecordError, UnsupportedKindError } from './errors.ts'
 import { newHandle, parseHandle, type ParsedHandle } from './handle.ts'
 import { assertKind, assertSecret, publicPartOf, randomSecret } from './kinds.ts'
 import { recordAad, type RecordStore, type SealedRecord } from './records.ts'
 import type {
-  AbortOptions, GenerateOptions, KeyStore, KeyStoreBackend, ReleasedSecret, ReleaseOptions, SecretKind, StoredSecret
+  AbortOptions, GenerateOptions, KeyStore, KeyStoreBackend, ReleasedSecret, ReleaseOptions, SealedBlob, SecretKind, StartOptions,
+  StoredSecret
 } from './types.ts'
+
+/** Associated data of a blob's AEAD: its own domain (records use 'milagro/keystore/record'), the sealer, the caller's aad. */
+function blobAad (alg: string, aad: Uint8Array): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify([
+    'milagro/keystore/blob', 1, alg, Buffer.from(aad.buffer, aad.byteOffset, aad.byteLength).toString('base64url')
+  ]))
+}
 
 /** A backend's key-encryption key. `open` throws TamperedRecordError when a record does not authenticate. */
 export interface Sealer {
@@ -62,11 +70,11 @@ export class SealedKeyStore implements KeyStore {
     this.#records = init.records
   }
 
-  async start (options?: AbortOptions): Promise<void> {
+  async start (options?: StartOptions): Promise<void> {
     if (this.#started) return
     options?.signal?.throwIfAborted()
     await this.#records.init()
-    const hasRecords = (await this.#records.list(options)).length > 0
+    const hasRecords = options?.existingKek === true || (await this.#records.list(options)).length > 0
     await this.#sealer.start({ hasRecords }, options)
     this.#started = true
   }
@@ -173,6 +181,23 @@ export class SealedKeyStore implements KeyStore {
     this.#check(options)
     const h = parseHandle(handle)
     await this.#records.delete(h, options)
+  }
+
+  async sealBlob (aad: Uint8Array, plaintext: Uint8Array, options?: AbortOptions): Promise<SealedBlob> {
+    this.#check(options)
+    if (!(aad instanceof Uint8Array) || !(plaintext instanceof Uint8Array)) throw new TypeError('sealBlob() takes Uint8Arrays')
+    const alg = this.#sealer.alg
+    const { iv, ciphertext } = await this.#sealer.seal(blobAad(alg, aad), plaintext)
+    return { alg, iv, ciphertext }
+  }
+
+  async openBlob (aad: Uint8Array, blob: SealedBlob, options?: AbortOptions): Promise<Uint8Array> {
+    this.#check(options)
+    if (!(aad instanceof Uint8Array) || !(blob?.iv instanceof Uint8Array) || !(blob.ciphertext instanceof Uint8Array)) {
+      throw new TypeError('openBlob() takes a Uint8Array aad and a SealedBlob')
+    }
+    if (blob.alg !== this.#sealer.alg) throw new TamperedRecordError(`blob was sealed by '${String(blob.alg)}', this store seals with '${this.#sealer.alg}'`)
+    return await this.#sealer.open(blobAad(blob.alg, aad), blob.iv, blob.ciphertext)
   }
 
   async list (options?: AbortOptions): Promise<string[]> {

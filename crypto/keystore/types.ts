@@ -19,6 +19,22 @@ export interface AbortOptions {
   readonly signal?: AbortSignal
 }
 
+export interface StartOptions extends AbortOptions {
+  /**
+   * Data sealed under this store's KEK exists outside the store (sealBlob, e.g. the node's own
+   * keys): like existing records, this forbids creating a new KEK (KekNotFoundError instead).
+   */
+  readonly existingKek?: boolean
+}
+
+/** A blob sealed under the store's KEK by sealBlob: kept by the caller, not by the store. */
+export interface SealedBlob {
+  /** The sealer that made it ('aes-256-gcm' or 'pkcs11-aes-256-gcm'), bound into the AEAD. */
+  readonly alg: string
+  readonly iv: Uint8Array
+  readonly ciphertext: Uint8Array
+}
+
 export interface GenerateOptions extends AbortOptions {
   /** Length in bytes of a 'generic' secret (default 32, at most MAX_GENERIC_SECRET_BYTES). */
   readonly length?: number
@@ -53,7 +69,7 @@ export interface KeyStore {
   readonly backend: KeyStoreBackend
 
   /** Opens the backend (loads the KEK / logs in to the token). Refuses rather than degrades. */
-  start (options?: AbortOptions): Promise<void>
+  start (options?: StartOptions): Promise<void>
   /** Releases every handle (token session, module); idempotent. */
   stop (): Promise<void>
 
@@ -76,6 +92,17 @@ export interface KeyStore {
   release (handle: string, recipientPublicKey: Uint8Array, info: Uint8Array, options?: ReleaseOptions): Promise<ReleasedSecret>
   /** Deletes the wrapped record; later calls with the handle fail with UnknownHandleError. */
   destroy (handle: string, options?: AbortOptions): Promise<void>
+  /**
+   * Seals `plaintext` under the store's KEK with associated data `aad` (domain-separated from the
+   * records' so neither can pass for the other), for a secret the caller keeps elsewhere — the
+   * node's own keys (node/node-keys.ts). Nothing is stored; the caller keeps (and zeroes) its copy.
+   */
+  sealBlob (aad: Uint8Array, plaintext: Uint8Array, options?: AbortOptions): Promise<SealedBlob>
+  /**
+   * Opens a sealBlob result into a fresh buffer the caller zeroes after use. TamperedRecordError
+   * when it does not authenticate under `aad` and this store's KEK, or was made by another sealer.
+   */
+  openBlob (aad: Uint8Array, blob: SealedBlob, options?: AbortOptions): Promise<Uint8Array>
   /** Every stored handle, sorted. */
   list (options?: AbortOptions): Promise<string[]>
 }

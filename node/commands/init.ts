@@ -179,9 +179,13 @@ export function register (program: Command): void {
         console.log(`  peer id   ${String(out.peerId)}`)
         console.log(`  roles     ${(out.roles as string[]).join(', ')}`)
         console.log(`  api       ${String(out.api)} (bearer token in ${created.paths.dir}/api-token)`)
-        console.log(created.config.keystore.backend === 'pkcs11'
-          ? `Service secrets go to PKCS#11 token '${created.config.keystore.tokenLabel}'. Node keys are in keys/node.json (mode 0600).`
-          : 'Node keys are in keys/node.json (mode 0600). No HSM is configured: service secrets use the software key store (see README, "Key stores").')
+        const k = created.config.keystore
+        console.log(k.backend === 'pkcs11'
+          ? `Node keys (keys/node.sealed) and service secrets are sealed by PKCS#11 token '${k.tokenLabel}'.`
+          : k.passphraseEnv !== undefined
+            ? `No HSM is configured: node keys (keys/node.sealed) and service secrets are sealed by the software key store under a passphrase from $${k.passphraseEnv} (see README, "Key stores").`
+            : 'NO HSM AND NO PASSPHRASE: node keys (keys/node.sealed) and service secrets are sealed by a software key kept in keystore/kek.key, ' +
+              'so whoever reads this home reads them. Use --keystore pkcs11 (or a passphrase) for production (see README, "Key stores").')
       }
     })
 }

@@ -3,8 +3,8 @@
 import type { Command } from 'commander'
 import { excludeMemoryFromCoreDumps } from '../core-dumps.ts'
 import { exists } from '../fs.ts'
-import { defaultHome, homePaths, initHome, loadHome } from '../home.ts'
-import { createLogger } from '../logger.ts'
+import { defaultHome, homePaths, initHome, openHome, unsealHome } from '../home.ts'
+import { componentLogger, createLogger } from '../logger.ts'
 import { createNode } from '../node.ts'
 import { nodeServices } from '../services/compose.ts'
 
@@ -21,9 +21,11 @@ export function register (program: Command): void {
         const created = await initHome(dir, { name: opts.name })
         console.log(`no node in ${created.paths.dir}: created one with default settings (identity ${created.keys.identity.cid.toString()})`)
       }
-      const home = await loadHome(dir)
-      const logger = createLogger({ level: home.config.log.level })
+      const opened = await openHome(dir)
+      const logger = createLogger({ level: opened.config.log.level })
       if (!coreDumpsFiltered) logger.warn('this platform cannot keep memory out of core dumps (no /proc/self/coredump_filter): disable them (ulimit -c 0)')
+      // The node keys are unsealed once, here, by the home's key store (a legacy plaintext key file is sealed and removed).
+      const home = await unsealHome(opened, { logger: componentLogger(logger, 'node-keys') })
       // The services (reducers, key store, custody, REST API) run on top of the node.
       const { options: services } = nodeServices(home, logger)
       const node = createNode(home, { logger, ...services })

@@ -5,9 +5,12 @@
 //     files: { 'config.json': bytes, 'identity.cbor': bytes, 'keys/node.json': bytes,
 //              'keystore/<file>': bytes, … } }
 //
-// The files are copied byte for byte from the home: the node keys (signing seed, encryption
-// secret, custody secret, libp2p key), the identity document, the configuration, and the key
-// store directory — for the software backend its KEK file and every wrapped record, so handles
+// The node keys (signing seed, encryption secret, custody secret, libp2p key) are in the bundle
+// in clear, as the legacy plaintext key file (`keys/node.json`, node/node-keys.ts), taken from the
+// running node's memory: at rest in the home they are sealed by its key store (keys/node.sealed),
+// which a restored home may not share; writeHome seals them under the restored home's key store
+// and never writes them in clear. The other files are copied byte for byte from the home: the
+// identity document, the configuration, and the key store directory — for the software backend its KEK file and every wrapped record, so handles
 // recorded anywhere stay valid; for PKCS#11 the records only (the token's KEK never leaves the
 // token: restoring needs the same token, or the HSM's own backup). The log (data/), the API token
 // and the admin socket are not in a backup: a restored node gets a fresh token, and its log comes
@@ -15,15 +18,18 @@
 // says what is and is not recovered).
 //
 // The bundle is the most sensitive thing a node has: it exists in clear only in the process that
-// makes it (then split into shares) and in the one that restores it, in buffers wiped after use.
-import { mkdir, readdir, readFile, stat } from 'node:fs/promises'
+// makes it (then split into shares, each safeguarded by the fiduciaries: HPKE-sealed to each one,
+// released only to the backup's beneficiary) and in the one that restores it, in buffers wiped
+// after use.
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import * as dagCbor from '@ipld/dag-cbor'
 import { CID } from 'multiformats/cid'
 import { MAX_SECRET_BYTES } from '../../protocol/safeguard/sharing.ts'
 import { exists, writeFileAtomic } from '../fs.ts'
 import { createApiToken } from '../api/token.ts'
-import { homePaths, type LoadedHome } from '../home.ts'
+import { homePaths, openHome, sealHomeKeys, type LoadedHome, type UnsealOptions } from '../home.ts'
+import { decodePlainKeyFile, encodePlainKeyFile } from '../node-keys.ts'
 import { BackupError } from './safeguard-errors.ts'
 
 export const BACKUP_VERSION = 1
@@ -67,7 +73,7 @@ export async function collectBundle (home: LoadedHome, now = Date.now()): Promis
   const read = async (path: string): Promise<Uint8Array> => new Uint8Array(await readFile(path))
   files['config.json'] = await read(p.configPath)
   files['identity.cbor'] = await read(p.identityPath)
-  files['keys/node.json'] = await read(p.keysPath)
+  files['keys/node.json'] = encodePlainKeyFile(home.keys)
   const names = await exists(p.keystoreDir) ? (await readdir(p.keystoreDir)).sort() : []
   for (const name of names) {
     // Temp files of an interrupted write start with a dot; only regular files are part of the store.
@@ -116,17 +122,23 @@ export function partsOf (bytes: Uint8Array): Uint8Array[] {
 }
 
 /**
- * Writes the bundle's files as a new home in `dir` (0700; keys and key store files 0600) with a
- * fresh API token, and `config` edits applied to config.json (e.g. another listen address). Refuses
- * a directory that already holds a node.
+ * Writes the bundle's files as a new home in `dir` (0700; key store files 0600) with a fresh API
+ * token, and `config` edits applied to config.json (e.g. another listen address), then seals the
+ * bundle's node keys under the new home's key store (keys/node.sealed; the PIN or passphrase must
+ * be available) — they are never written in clear. Refuses a directory that already holds a node;
+ * when the keys cannot be sealed, removes config.json again (so the restore can be retried) and
+ * rethrows (NodeKeysLockedError, HomeError).
  */
-export async function writeHome (bundle: BackupBundle, dir: string, config: Readonly<Record<string, unknown>> = {}): Promise<void> {
+export async function writeHome (bundle: BackupBundle, dir: string, config: Readonly<Record<string, unknown>> = {}, options?: UnsealOptions): Promise<void> {
   const paths = homePaths(dir)
-  if (await exists(paths.configPath) || await exists(paths.keysPath)) throw new BackupError(`a node already exists in ${paths.dir}; restore into a fresh home`)
+  if (await exists(paths.configPath) || await exists(paths.keysPath) || await exists(paths.legacyKeysPath)) {
+    throw new BackupError(`a node already exists in ${paths.dir}; restore into a fresh home`)
+  }
   await mkdir(paths.dir, { recursive: true, mode: 0o700 })
   await mkdir(join(paths.dir, 'keys'), { recursive: true, mode: 0o700 })
   await mkdir(paths.keystoreDir, { recursive: true, mode: 0o700 })
   for (const [name, content] of Object.entries(bundle.files)) {
+    if (name === 'keys/node.json') continue
     let bytes = content
     if (name === 'config.json' && Object.keys(config).length > 0) {
       const parsed = JSON.parse(new TextDecoder().decode(content)) as Record<string, unknown>
@@ -134,6 +146,14 @@ export async function writeHome (bundle: BackupBundle, dir: string, config: Read
     }
     const mode = name === 'config.json' || name === 'identity.cbor' ? 0o644 : 0o600
     await writeFileAtomic(join(paths.dir, name), bytes, mode)
+  }
+  try {
+    const home = await openHome(dir)
+    const keys = decodePlainKeyFile(bundle.files['keys/node.json'] as Uint8Array, home.identity, 'the backup\'s keys/node.json')
+    await sealHomeKeys(home, keys, options)
+  } catch (err) {
+    await rm(paths.configPath, { force: true })
+    throw err
   }
   await createApiToken(paths.apiTokenPath)
 }

@@ -4,8 +4,10 @@
 //                    fiduciaries to release every part (the recovery identity may, on backup
 //                    deposits), wait until each part is recovered in its key store, export each
 //                    one HPKE-sealed to a one-time key made here, open, join, parse the bundle.
-//   2. restoreHome   write the bundle as a fresh home: same keys, identity document, configuration
-//                    and key store (handles unchanged); a new API token.
+//   2. restoreHome   write the bundle as a fresh home: same keys (sealed under the restored home's
+//                    key store, keys/node.sealed: its PIN or passphrase must be available; never
+//                    written in clear), identity document, configuration and key store (handles
+//                    unchanged); a new API token.
 //   3. recoverLog    recover the node's own log from its replicas (backup-recover.ts: the longest
 //                    copy that verifies, imported into the empty log and audited from genesis), mark
 //                    the home restored (its sync hellos then make every peer send again everything

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { homePaths, initHome, loadHome } from '../../node/home.ts'
 import { parseConfig } from '../../node/config.ts'
+import { encodings, filesUnder } from '../crypto/keystore/suite.ts'
 
 const dirs: string[] = []
 async function tempHome (): Promise<string> {
@@ -28,13 +29,17 @@ test('init creates a private home; load gives back the same identity and keys', 
   const { stat } = await import('node:fs/promises')
   assert.is((await stat(p.keysPath)).mode & 0o777, 0o600)
   assert.is((await stat(p.dir)).mode & 0o777, 0o700)
-  // No secret appears in the config or identity files.
-  const keyFile = JSON.parse(await readFile(p.keysPath, 'utf8')) as Record<string, string>
-  for (const f of [p.configPath, p.identityPath]) {
-    const content = (await readFile(f)).toString('hex') + (await readFile(f, 'utf8'))
-    for (const k of ['ed25519', 'x25519', 'secp256k1']) assert.not.ok(content.includes(keyFile[k]!), `${k} leaked into ${f}`)
+  // No secret appears in any file of the home, in any encoding: the key file is sealed.
+  const k = created.keys
+  const secrets = [k.signingSecretKey, k.encryptionSecretKey, k.custodySecretKey, k.libp2pKey.raw]
+  const files = await filesUnder(p.dir)
+  assert.ok(files.includes(p.keysPath) && files.includes(p.identityPath) && files.includes(p.configPath))
+  for (const f of files) {
+    const content = (await readFile(f)).toString('latin1')
+    for (const s of secrets) for (const enc of encodings(s)) assert.not.ok(content.includes(enc), `a node secret is in ${f}`)
   }
-  assert.equal((await readdir(p.dir)).sort(), ['api-token', 'config.json', 'identity.cbor', 'keys'])
+  assert.equal((await readdir(p.dir)).sort(), ['api-token', 'config.json', 'identity.cbor', 'keys', 'keystore'])
+  assert.equal(await readdir(join(p.dir, 'keys')), ['node.sealed'])
 })
 
 test('init refuses an existing node unless forced, and the old node is untouched', async () => {
@@ -58,7 +63,7 @@ test('load refuses a key file readable by others, a missing home, and mismatched
   const other = await tempHome()
   await initHome(other, { name: 'other' })
   await writeFile(p.identityPath, await readFile(homePaths(other).identityPath))
-  await rejects(loadHome(dir), (e: Error) => e.name === 'HomeError' && e.message.includes('does not match'))
+  await rejects(loadHome(dir), (e: Error) => e.name === 'NodeKeysError' && e.message.startsWith(p.keysPath) && e.message.includes('another home'))
 })
 
 test('config errors name the field and the problem', async () => {

@@ -12,7 +12,7 @@ import * as assert from 'uvu/assert'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { privateKeyFromProtobuf } from '@libp2p/crypto/keys'
+import { privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import { CID } from 'multiformats/cid'
 import { pino } from 'pino'
 import { fromHex, toHex } from '../../crypto/index.ts'
@@ -98,13 +98,14 @@ test('a whole custody flow logged at trace: no secret in any log line or HTTP re
     const secrets: Secret[] = [{ what: 'key store passphrase', value: passphrase }, { what: 'exported WIF', value: wif }]
     if (pin !== undefined) secrets.push({ what: 'PKCS#11 PIN', value: pin })
     for (const n of nodes) {
-      const keyFile = JSON.parse(await readFile(n.node.home.paths.keysPath, 'utf8')) as { ed25519: string, x25519: string, secp256k1: string, libp2p: string }
+      // The keys as the node holds them (at rest they are sealed: keys/node.sealed).
+      const keys = n.node.home.keys
       secrets.push(
-        { what: `${n.name} Ed25519 seed`, value: fromHex(keyFile.ed25519) },
-        { what: `${n.name} X25519 secret`, value: fromHex(keyFile.x25519) },
-        { what: `${n.name} secp256k1 secret`, value: fromHex(keyFile.secp256k1) },
-        { what: `${n.name} libp2p key`, value: privateKeyFromProtobuf(Buffer.from(keyFile.libp2p, 'base64')).raw },
-        { what: `${n.name} libp2p key file`, value: keyFile.libp2p.slice(0, 24) },
+        { what: `${n.name} Ed25519 seed`, value: keys.signingSecretKey },
+        { what: `${n.name} X25519 secret`, value: keys.encryptionSecretKey },
+        { what: `${n.name} secp256k1 secret`, value: keys.custodySecretKey },
+        { what: `${n.name} libp2p key`, value: keys.libp2pKey.raw },
+        { what: `${n.name} libp2p key file`, value: Buffer.from(privateKeyToProtobuf(keys.libp2pKey)).toString('base64').slice(0, 24) },
         { what: `${n.name} API token`, value: await readApiToken(n.node.home.paths.apiTokenPath) }
       )
     }

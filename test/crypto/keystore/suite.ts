@@ -79,7 +79,7 @@ export function recordPath (dir: string, handle: string): string {
   return join(dir, `${kind}.${id}.json`)
 }
 
-async function filesUnder (dir: string): Promise<string[]> {
+export async function filesUnder (dir: string): Promise<string[]> {
   const out: string[] = []
   for (const e of await readdir(dir, { withFileTypes: true })) {
     const p = join(dir, e.name)
@@ -107,7 +107,7 @@ async function secretOf (store: KeyStore, handle: string): Promise<Uint8Array> {
   return await store.use(handle, (s) => s.slice())
 }
 
-function encodings (secret: Uint8Array): string[] {
+export function encodings (secret: Uint8Array): string[] {
   const b = Buffer.from(secret)
   return [b.toString('hex'), b.toString('hex').toUpperCase(), b.toString('base64'), b.toString('base64url'), b.toString('latin1')]
 }

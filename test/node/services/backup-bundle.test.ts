@@ -1,13 +1,14 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { rejects } from 'node:assert/strict'
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as dagCbor from '@ipld/dag-cbor'
 import { CID } from 'multiformats/cid'
 import { concatBytes, randomBytes } from '../../../crypto/index.ts'
 import { initHome, loadHome } from '../../../node/home.ts'
+import { encodePlainKeyFile } from '../../../node/node-keys.ts'
 import {
   backupLabel, collectBundle, decodeBundle, encodeBundle, MAX_PARTS, parseBackupLabel, partsOf, writeHome
 } from '../../../node/services/backup-bundle.ts'
@@ -44,7 +45,9 @@ test('a home\'s bundle holds its keys, identity, config and key store files; wri
     await writeFile(join(home.paths.keystoreDir, 'generic.AAAAAAAAAAAAAAAAAAAAAA.json'), '{"v":1}', { mode: 0o600 })
     await writeFile(join(home.paths.keystoreDir, '.generic.x.tmp'), 'partial', { mode: 0o600 })
     const bundle = await collectBundle(home, 1_700_000_000_000)
-    assert.equal(Object.keys(bundle.files).sort(), ['config.json', 'identity.cbor', 'keys/node.json', 'keystore/generic.AAAAAAAAAAAAAAAAAAAAAA.json'])
+    // The node keys travel in clear inside the bundle (sealed at rest in the home), with the key store's KEK files.
+    assert.equal(Object.keys(bundle.files).sort(), ['config.json', 'identity.cbor', 'keys/node.json', 'keystore/generic.AAAAAAAAAAAAAAAAAAAAAA.json', 'keystore/kek.json', 'keystore/kek.key'])
+    assert.equal(bundle.files['keys/node.json'], encodePlainKeyFile(home.keys))
     const back = decodeBundle(encodeBundle(bundle))
     assert.ok(back.identity.equals(home.keys.identity.cid))
     assert.equal({ name: back.name, created: back.created, keystore: back.keystore }, { name: 'bundled', created: 1_700_000_000_000, keystore: 'software' })
@@ -54,6 +57,8 @@ test('a home\'s bundle holds its keys, identity, config and key store files; wri
     assert.ok(restored.keys.identity.cid.equals(home.keys.identity.cid))
     assert.equal(restored.config.listen, ['/ip4/127.0.0.1/tcp/4999'])
     assert.is((await stat(restored.paths.keysPath)).mode & 0o777, 0o600)
+    assert.equal(await readdir(join(target, 'keys')), ['node.sealed'], 'restored sealed, never in clear')
+    assert.equal(restored.keys.signingSecretKey, home.keys.signingSecretKey)
     assert.is((await stat(join(restored.paths.keystoreDir, 'generic.AAAAAAAAAAAAAAAAAAAAAA.json'))).mode & 0o777, 0o600)
     assert.is((await stat(restored.paths.dir)).mode & 0o777, 0o700)
     assert.not.equal(await readFile(restored.paths.apiTokenPath, 'utf8'), await readFile(home.paths.apiTokenPath, 'utf8'), 'a fresh API token')

@@ -44,7 +44,7 @@ test('forged copy rejected and named, stale copy imported and audited, the rest 
   const homes: Array<{ remove: () => Promise<void> }> = []
   try {
     const dirs = await Promise.all(['owner', 'r1', 'r2', 'peer'].map(makeHome)) as [string, string, string, string]
-    const [o, r1, r2] = await Promise.all(dirs.slice(0, 3).map(loadHome)) as [Awaited<ReturnType<typeof loadHome>>, Awaited<ReturnType<typeof loadHome>>, Awaited<ReturnType<typeof loadHome>>]
+    const [o, r1, r2] = await Promise.all(dirs.slice(0, 3).map(async (d) => await loadHome(d))) as [Awaited<ReturnType<typeof loadHome>>, Awaited<ReturnType<typeof loadHome>>, Awaited<ReturnType<typeof loadHome>>]
     const author = o.keys.identity.cid
     let R1 = await startCustodyNode(dirs[1], { replication: { ...fast, replicate: [author] } })
     const R2 = await startCustodyNode(dirs[2], { replication: { ...fast, replicate: [author] } })
