@@ -51,7 +51,7 @@ import { EnvelopeLog } from './p2p/envelope-log.ts'
 import { NotStartedError } from './p2p/errors.ts'
 import { createPeerHelia, type PeerHelia } from './p2p/helia.ts'
 import { Inbound, type InboundInit } from './p2p/inbound.ts'
-import { createPeer, type Peer } from './p2p/libp2p.ts'
+import { createPeer, type Peer, type PeerInit } from './p2p/libp2p.ts'
 import { Outbox } from './p2p/outbox.ts'
 import { Redialer } from './p2p/redial.ts'
 import { Sync } from './p2p/sync.ts'
@@ -65,6 +65,8 @@ export interface NodeOptions {
   readonly bootstrap?: readonly string[]
   /** Connection gater hook (fault injection in tests and simulations). */
   readonly gater?: ConnectionGater
+  /** More settings of the libp2p peer (simulations: connection limits lifted on loopback). */
+  readonly peer?: Pick<PeerInit, 'allow'>
   readonly heartbeatIntervalMs?: number
   readonly directory?: Partial<Omit<DirectoryInit, 'self'>>
   readonly inbound?: InboundInit
@@ -274,6 +276,7 @@ export class MilagroNode extends EventEmitter<NodeEvents> {
         datastore: stores.datastore,
         ...(o.gater === undefined ? {} : { gater: o.gater }),
         ...(o.heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs: o.heartbeatIntervalMs }),
+        ...o.peer,
         metrics: this.metrics.libp2p()
       })
       const helia = createPeerHelia({ libp2p, blockstore: stores.blockstore, datastore: stores.datastore })
