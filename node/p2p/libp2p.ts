@@ -45,6 +45,13 @@ export interface PeerInit {
   readonly heartbeatIntervalMs?: number
   /** Agent version sent in identify. */
   readonly agentVersion?: string
+  /**
+   * Networks (multiaddrs such as `/ip4/127.0.0.0/ipcidr/8`) whose inbound connections skip the
+   * connection manager's limits: 5 new connections per second per host, 10 pending inbound
+   * connections, maxConnections. For simulations and tests, where every peer shares one host
+   * (many nodes dialling one peer at once are otherwise reset); never for public networks.
+   */
+  readonly allow?: readonly string[]
 }
 
 /** Creates the peer, not started: call `start()` (the node does, after wiring its protocols). */
@@ -59,6 +66,7 @@ export async function createPeer (init: PeerInit): Promise<Peer> {
     ...(init.datastore === undefined ? {} : { datastore: init.datastore }),
     ...(init.gater === undefined ? {} : { connectionGater: init.gater }),
     ...(init.metrics === undefined ? {} : { metrics: init.metrics }),
+    ...(init.allow === undefined ? {} : { connectionManager: { allow: [...init.allow] } }),
     nodeInfo: { userAgent: init.agentVersion ?? 'milagro-server' },
     services: {
       identify: identify(),

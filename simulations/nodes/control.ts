@@ -13,6 +13,9 @@
 //                     message type is acknowledged as accepted but never appended — the sender
 //                     forgets it, so the delivery is lost for good
 //   dial   { addr }   dial a peer now
+//   introduce { addr } dial a peer and ask it for its identity document (the hello every new
+//                     connection makes, done again: under load the first one can time out, and
+//                     a dial to a peer already connected does not repeat it)
 //   stats             outbox backlog, dead letters, log head, receive counters, connections,
 //                     memory of this process (rss, heap) and how many envelopes `drop` discarded
 //
@@ -24,9 +27,10 @@ import type { PeerId } from '@libp2p/interface'
 import type { MilagroNode } from '../../node/index.ts'
 import type { SwitchableGater } from '../../node/p2p/libp2p.ts'
 import type { Verdict } from '../../node/p2p/inbound.ts'
+import { requestIdentity } from '../../node/p2p/identity-protocol.ts'
 import { decodeEnvelope } from '../../protocol/index.ts'
 
-export const CONTROL_COMMANDS = ['gate', 'ungate', 'delay', 'drop', 'dial', 'stats'] as const
+export const CONTROL_COMMANDS = ['gate', 'ungate', 'delay', 'drop', 'dial', 'introduce', 'stats'] as const
 export type ControlCommand = typeof CONTROL_COMMANDS[number]
 
 export interface ControlRequest {
@@ -99,6 +103,13 @@ export function nodeControl (node: MilagroNode, gater: SwitchableGater): (reques
       case 'dial':
         if (request.addr === undefined) throw new TypeError('dial needs addr')
         return { peerId: await node.connect(request.addr) }
+      case 'introduce': {
+        if (request.addr === undefined) throw new TypeError('introduce needs addr')
+        const peer = peerIdFromString(await node.connect(request.addr))
+        const bytes = await requestIdentity(node.libp2p, peer, null, { signal: AbortSignal.timeout(10_000) })
+        if (bytes === undefined) throw new Error(`peer ${peer.toString()} did not send its identity`)
+        return { identity: (await node.directory.accept(bytes, { from: peer })).identity.cid.toString() }
+      }
       case 'stats': {
         const p = node.parts
         const mem = process.memoryUsage()

@@ -56,6 +56,9 @@ export async function startSimNode (home: LoadedHome, init: SimNodeInit, onIdent
     logger,
     ...options,
     gater,
+    // Every peer of a simulation is on this host: libp2p's per-host limits on inbound connections
+    // would reset the dials of many nodes starting at once (and with them, introductions).
+    peer: { allow: ['/ip4/127.0.0.0/ipcidr/8'] },
     admin: false,
     listen: init.listen ?? ['/ip4/127.0.0.1/tcp/0'],
     ...pool,

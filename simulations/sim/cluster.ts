@@ -186,8 +186,10 @@ export class Cluster {
       }
     }))
     if (failure !== undefined) throw failure
-    // A dial at start can fail (the peer was still loading); the redialer retries with a growing
-    // backoff. Dial what is still missing every few seconds instead of waiting that out.
+    // A dial at start can fail (the peer was still loading; the redialer retries with a growing
+    // backoff), and the identity hello of a new connection can time out on a loaded machine (a
+    // dial to a peer already connected does not repeat it). Every few seconds, each node asks
+    // the peers it still does not know for their identity directly.
     const introduced = Promise.all(this.nodes.map(async (n) => {
       const peers = [...(this.#peers[n.index] ?? [])].map((j) => this.node(j).identity)
       await n.host?.knows(peers, signal)
@@ -200,7 +202,7 @@ export class Cluster {
       await Promise.all(this.nodes.map(async (n) => {
         for (const j of this.#peers[n.index] ?? []) {
           const peer = this.node(j)
-          if (j < n.index && n.host?.identities.has(peer.identity) === false) await this.#control(n, { cmd: 'dial', addr: peer.addr }, signal).catch(() => {})
+          if (n.host?.identities.has(peer.identity) === false) await this.#control(n, { cmd: 'introduce', addr: peer.addr }, signal).catch(() => {})
         }
       }))
     }
