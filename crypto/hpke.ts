@@ -16,9 +16,11 @@
 // InvalidKeyError there, since that is the caller's configuration, not the message.
 //
 // All work is synchronous on node:crypto (OpenSSL): one key generation and one X25519 per seal,
-// one X25519 per open (two when skR is passed as bytes, because importing a secret key computes
-// its public key; pass a RecipientKey from importRecipientKey() to skip that). See the
+// one X25519 per open (two the first time skR is passed as a given buffer, because importing a
+// secret key computes its public key; the import is then kept per buffer, see recipientKey(), or
+// pass a RecipientKey from importRecipientKey()). See the
 // submodules for the pieces: hpke-kem.ts (DHKEM), hpke-key-schedule.ts, hpke-context.ts.
+import { createHash, timingSafeEqual } from 'node:crypto'
 import { aeadOpen, aeadSeal, type AeadId } from './aead.ts'
 import { DecryptionError } from './errors.ts'
 import { SenderContext, RecipientContext } from './hpke-context.ts'
@@ -45,8 +47,24 @@ export function importRecipientKey (skR: Uint8Array): RecipientKey {
   return new RecipientKey(skR)
 }
 
+// RecipientKeys imported from raw secrets, per buffer object: a node opens everything with the
+// same key buffer (its home's X25519 key), and an import costs an X25519 base multiplication.
+// A hit is used only if the buffer still holds the same bytes (a SHA-256 of them, domain-separated,
+// compared in constant time), so a buffer that was wiped or reused is imported again. The cached
+// KeyObject (OpenSSL's copy of the secret) lives as long as the caller's buffer does.
+const imported = new WeakMap<Uint8Array, { readonly digest: Buffer, readonly key: RecipientKey }>()
+
+function fingerprint (skR: Uint8Array): Buffer {
+  return createHash('sha256').update('milagro/hpke/recipient-key-cache\0').update(skR).digest()
+}
+
 function recipientKey (skR: Uint8Array | RecipientKey): RecipientKey {
-  return skR instanceof RecipientKey ? skR : new RecipientKey(skR)
+  if (skR instanceof RecipientKey) return skR
+  const hit = imported.get(skR)
+  if (hit !== undefined && timingSafeEqual(hit.digest, fingerprint(skR))) return hit.key
+  const key = new RecipientKey(skR) // InvalidKeyError / TypeError for a malformed skR
+  imported.set(skR, { digest: fingerprint(skR), key })
+  return key
 }
 
 function setupS (

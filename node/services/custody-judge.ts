@@ -5,10 +5,11 @@
 //
 // A `custody/release` is the one message with secret content: the fiduciary's share, HPKE-sealed
 // by the fiduciary's key store to this node's encryption key. Only once the rules accept the
-// release is it opened; then f·G must be the fiduciary's published key, b + f (b from this node's
-// key store) must be the wallet key W, and only then are f and w = b + f imported into the key
-// store. The fact records their handles; the buffers holding f and w are zeroed (see the README's
-// Security section for what JS cannot zero).
+// release is it opened; then f·G must be the fiduciary's published key and (b + f)·G (b from this
+// node's key store) the wallet key W. The key store computes those products when f and w = b + f
+// are imported, so they are imported first and compared next: a pair that fails is destroyed again
+// and the release refused. The fact records the handles of a pair that passed; the buffers holding
+// f and w are zeroed (see the README's Security section for what JS cannot zero).
 //
 // A repeated release request, once the share is released, is answered with the earlier release:
 // the same envelopes are queued again (the beneficiary and principal acknowledge duplicates), and
@@ -20,7 +21,7 @@
 // order moves.
 import type { CID } from 'multiformats/cid'
 import {
-  checkCombined, combineSecretShares, equalBytes, hpkeOpen, secp256k1PublicKey, wipe, type KeyStore
+  combineSecretShares, CommitmentMismatchError, equalBytes, hpkeOpen, wipe, type KeyStore
 } from '../../crypto/index.ts'
 import {
   checkFact, CUSTODY_FACTS, CUSTODY_MESSAGES, decodeMessage, KeyMismatchError, NotAPartyError, OrderStateError, recordedEnvelope,
@@ -105,12 +106,22 @@ export class Judge {
     const own = o.share.handle
     const f = hpkeOpen({ aead: 'aes-256-gcm' }, node.encryptionSecretKey, sealed.enc, RELEASE_INFO, releaseAad(fact.order, node.identity.cid, fact.publicKey), sealed.ct)
     try {
-      if (!equalBytes(secp256k1PublicKey(f), fact.publicKey)) throw new KeyMismatchError('the released share is not the secret of its announced public key')
-      const w = await keystore.use(own, (b) => combineSecretShares(b, f), options)
+      const w = await keystore.use(own, (b) => combineSecretShares(b, f), options) // InvalidKeyError: f is not a scalar
       try {
-        checkCombined(w, walletKey)
+        // The key store computes each imported secret's public part (secret·G): those are the
+        // checks f·G = F and w·G = W, without computing either product twice. A share that fails
+        // is destroyed again before the refusal; no fact ever names it.
         const share = await keystore.import('secp256k1', f, options)
+        if (!equalBytes(share.publicPart, fact.publicKey)) {
+          await keystore.destroy(share.handle, options)
+          throw new KeyMismatchError('the released share is not the secret of its announced public key')
+        }
         const wallet = await keystore.import('secp256k1', w, options)
+        if (!equalBytes(wallet.publicPart, walletKey)) {
+          await keystore.destroy(wallet.handle, options)
+          await keystore.destroy(share.handle, options)
+          throw new CommitmentMismatchError('combined secret key does not match the wallet public key')
+        }
         return { share: share.handle, wallet: wallet.handle }
       } finally {
         wipe(w)

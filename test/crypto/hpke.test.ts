@@ -334,4 +334,19 @@ test('fresh ephemeral per seal: same inputs give different enc and ciphertext', 
   assert.is.not(toHex(a.ciphertext), toHex(b.ciphertext))
 })
 
+test('a raw secret buffer whose bytes change is imported again: it opens for its new key only', () => {
+  const a = generateKeyAgreementKeyPair()
+  const b = generateKeyAgreementKeyPair()
+  const toA = seal(suite, a.publicKey, info, aad, pt)
+  const toB = seal(suite, b.publicKey, info, aad, pt)
+  const buffer = Uint8Array.from(a.secretKey)
+  assert.is(toHex(open(suite, buffer, toA.enc, info, aad, toA.ciphertext)), toHex(pt))
+  assert.is(toHex(open(suite, buffer, toA.enc, info, aad, toA.ciphertext)), toHex(pt)) // the kept import
+  buffer.set(b.secretKey)
+  throwsNamed(() => open(suite, buffer, toA.enc, info, aad, toA.ciphertext), 'DecryptionError')
+  assert.is(toHex(open(suite, buffer, toB.enc, info, aad, toB.ciphertext)), toHex(pt))
+  buffer.fill(0) // a wiped buffer is not a usable key any more
+  throwsNamed(() => open(suite, buffer, toB.enc, info, aad, toB.ciphertext), 'DecryptionError')
+})
+
 test.run()
