@@ -46,6 +46,21 @@ test('a passing run: verdict, figures, three charts, the faults over the through
   assert.is(svg.match(/<g class="fault">/g)?.length, 2, 'one band per fault')
 })
 
+test('memory: per node process with child processes; process RSS / nodes and the marginal cost in process', () => {
+  const procs = renderReport(sampleResult(true))
+  assert.match(procs, /4 nodes in their own processes/)
+  assert.match(procs, /<div class="k">PSS per node<\/div><div class="v">80 MiB<\/div>/)
+  assert.match(procs, /<title>largest RSS of a node process<\/title>/)
+  const base = sampleResult(true)
+  const r: SimResult = { ...base, options: { ...base.options, mode: 'in-process' }, memory: { ...base.memory, rssPerNodeMiB: 30, baselineRssMiB: 80, marginalPerNodeMiB: 10, samples: base.memory.samples.map((s) => ({ ...s, rss: 120 * 2 ** 20, maxRss: 120 * 2 ** 20 })) } }
+  const html = renderReport(r)
+  assert.match(html, /4 nodes in one process/)
+  assert.match(html, /<div class="k">marginal per node<\/div><div class="v">10 MiB<\/div>/)
+  assert.not.match(html, /PSS per node<\/div>/)
+  assert.not.match(html, /largest RSS of a node process/, 'no per-process line when one process runs every node')
+  assert.match(html, /<title>RSS of the process \/ nodes<\/title>/)
+})
+
 test('a failing run: named invariants with their failures, escaped, with how many were not listed', () => {
   const html = renderReport(sampleResult(false))
   assert.match(html, /class="verdict bad">FAILED/)
