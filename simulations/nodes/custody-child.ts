@@ -7,8 +7,9 @@
 //   {"identity": "<cid>"}                             each identity its directory learns
 //   {"reply": {"id", "ok", "result" | "error"}}       answer to a control request (control.ts)
 //   {"stopped": true}                                 after a clean stop (stdin line `stop`, or SIGTERM)
-// On stdin: the line `stop`, or control requests `{"id": n, "cmd": …}` (control.ts: partitions
-// through the connection gater, message delay, a test hook that loses one delivery, stats).
+// On stdin: the line `stop` (or the end of stdin: the parent went away), or control requests
+// `{"id": n, "cmd": …}` (control.ts: partitions through the connection gater, message delay, a
+// test hook that loses one delivery, stats).
 // `--pool-size N` sizes the node's crypto pool (default one thread per core), `--pool-idle-ms T`
 // makes its threads start on demand and end after T ms idle; `--deny PEER` starts
 // with the gater already refusing that peer id; `--mpin-auth-server CID` (a D-TA setting) names an
@@ -66,5 +67,5 @@ createInterface({ input: process.stdin }).on('line', (line) => {
   const text = line.trim()
   if (text === 'stop') stop()
   else if (text.startsWith('{') && !stopping) void answer(text)
-})
+}).on('close', stop) // stdin ended: the parent is gone (killed, crashed), so no one will stop us
 process.on('SIGTERM', stop)
