@@ -68,4 +68,17 @@ test('secret keys: [1, n−1] accepted, 0, n, 2²⁵⁶−1 and wrong lengths re
   assert.is(toHex(encodeSecretKey(2n, 'x')), '00'.repeat(31) + '02')
 })
 
+test('a key decoded again gives the same result from the kept decoding: a fresh buffer each time; a refused key is refused again', () => {
+  const k = secp256k1.Point.BASE.multiply(0x1234567n)
+  const compressed = k.toBytes(true)
+  const first = uncompressPublicKey(compressed)
+  first.fill(0) // a caller's change to its copy does not reach the next caller
+  assert.is(toHex(uncompressPublicKey(compressed)), toHex(k.toBytes(false)))
+  assert.ok(decodePublicKey(compressed).equals(k))
+  assert.ok(decodePublicKey(compressed.slice()).equals(k))
+  const offCurve = hex('02' + '00'.repeat(31) + '05') // x = 5: x³ + 7 = 132 is not a square mod p
+  throwsNamed(() => decodePublicKey(offCurve), 'InvalidKeyError')
+  throwsNamed(() => decodePublicKey(offCurve), 'InvalidKeyError')
+})
+
 test.run()
