@@ -152,4 +152,17 @@ test('key slots are bound to their recipient and header; bodies to their header'
   expectTyped(() => openEnvelope(moved, alice.identity, bob.recipientKey), 'DecryptionError')
 })
 
+test('a signature verified before is not taken for changed fields or another signature of the same bytes', () => {
+  const e = decodeEnvelope(sample.bytes)
+  verifyEnvelope(e, alice.identity)
+  verifyEnvelope(e, alice.identity) // the kept verification
+  // Same bytes and CID, but a field that differs from what was signed: verified on its own merits.
+  expectTyped(() => verifyEnvelope({ ...e, header: { ...e.header, time: e.header.time + 1 } }, alice.identity), 'InvalidSignatureError')
+  const sig = Uint8Array.from(e.sig)
+  sig[5]! ^= 0x01
+  expectTyped(() => verifyEnvelope({ ...e, sig }, alice.identity), 'InvalidSignatureError')
+  expectTyped(() => verifyEnvelope({ ...e, sig }, alice.identity), 'InvalidSignatureError') // a failure is not kept either way
+  expectTyped(() => verifyEnvelope(e, carol.identity), 'IdentityMismatchError')
+})
+
 test.run()
