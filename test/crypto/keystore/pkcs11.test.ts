@@ -204,6 +204,12 @@ if (!hasSoftHsm()) {
     assert.equal(await digestDir(h.dir), before)
   })
 
+  test('no records but existingKek (blobs sealed elsewhere) and no KEK under the label → KekNotFoundError, no new key', async () => {
+    const h = await harness()
+    await rejects(pkcs11KeyStore({ ...h.config, kekLabel: 'milagro-kek-blobs' }, { logger: captureLogger([]) }).start({ existingKek: true }), { name: 'KekNotFoundError' })
+    withToken(token.label, (p11, session) => { assert.is(findKeys(p11, session, 'milagro-kek-blobs').length, 0) })
+  })
+
   test('an extractable key under the KEK label is refused (KekPolicyError)', async () => {
     withToken(token.label, (p11, session) => {
       p11.C_GenerateKey(session, { mechanism: pkcs11js.CKM_AES_KEY_GEN }, [

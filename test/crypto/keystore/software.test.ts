@@ -112,6 +112,13 @@ test('key material: weak scrypt, insecure key file, missing KEK and a foreign ke
     await rejects(softwareKeyStore({ ...h.config, keyFile: join(h.root, 'absent.key') }, { logger: captureLogger([]) }).start(), { name: 'KekNotFoundError' })
     assert.equal(await digestDir(h.dir), before)
 
+    // Blobs sealed elsewhere (existingKek) forbid a new KEK as records do, even in an empty directory.
+    const blank = await harness()
+    try {
+      await rejects(blank.open().start({ existingKek: true }), { name: 'KekNotFoundError' })
+      assert.equal(await readdir(blank.dir), [], 'existingKek wrote something')
+    } finally { await blank.cleanup() }
+
     // kek.json gone while records exist: refuse instead of sealing new records under a new KEK
     const kekJson = await readFile(join(h.dir, 'kek.json'))
     await unlink(join(h.dir, 'kek.json'))

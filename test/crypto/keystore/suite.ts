@@ -376,6 +376,40 @@ export function keyStoreSuite (name: string, factory: KeyStoreHarnessFactory): v
     for (const s of secrets) for (const enc of encodings(s)) assert.not.ok(log.includes(enc), 'secret found in the log output')
   })
 
+  t('sealBlob/openBlob: sealed under the KEK for a caller that keeps it; any change of aad, byte or sealer → TamperedRecordError; nothing stored', async ({ store, h }) => {
+    const before = await snapshot(store, h.dir)
+    const secret = SAMPLE_SECRETS.generic
+    const aad = text('milagro/test/blob')
+    const blob = await store.sealBlob(aad, secret)
+    assert.is(blob.alg, store.backend === 'pkcs11' ? 'pkcs11-aes-256-gcm' : 'aes-256-gcm')
+    assert.is(blob.iv.length, 12)
+    assert.is(blob.ciphertext.length, secret.length + 16)
+    for (const enc of encodings(secret)) assert.not.ok(Buffer.from(blob.ciphertext).toString('latin1').includes(enc))
+    assert.equal(await store.openBlob(aad, blob), secret)
+    const again = await store.sealBlob(aad, secret)
+    assert.not.equal(again.iv, blob.iv, 'a fresh IV per seal')
+    await assertUnchanged(store, h.dir, before, 'sealBlob stores nothing')
+    const flip = (b: Uint8Array, i: number): Uint8Array => { const c = b.slice(); c[i] = (c[i] as number) ^ 1; return c }
+    const bad: Array<[string, Uint8Array, typeof blob]> = [
+      ['another aad', text('milagro/test/other'), blob],
+      ['empty aad', new Uint8Array(0), blob],
+      ['a flipped ciphertext byte', aad, { ...blob, ciphertext: flip(blob.ciphertext, 0) }],
+      ['a flipped tag byte', aad, { ...blob, ciphertext: flip(blob.ciphertext, blob.ciphertext.length - 1) }],
+      ['a flipped iv byte', aad, { ...blob, iv: flip(blob.iv, 3) }],
+      ['another sealer', aad, { ...blob, alg: store.backend === 'pkcs11' ? 'aes-256-gcm' : 'pkcs11-aes-256-gcm' }]
+    ]
+    for (const [what, a, b] of bad) await rejects(store.openBlob(a, b), { name: 'TamperedRecordError' }, what)
+    // A stored record's ciphertext does not open as a blob under its own record aad (separate domains).
+    const stored = await store.import('generic', secret)
+    const record = JSON.parse(await readFile(recordPath(h.dir, stored.handle), 'utf8')) as { iv: string, ct: string, alg: string }
+    const recordAsBlob = { alg: record.alg, iv: new Uint8Array(Buffer.from(record.iv, 'base64url')), ciphertext: new Uint8Array(Buffer.from(record.ct, 'base64url')) }
+    const { recordAad } = await import('../../../crypto/keystore/records.ts')
+    await rejects(store.openBlob(recordAad({ handle: stored.handle, kind: 'generic', alg: record.alg, publicPart: stored.publicPart }), recordAsBlob), { name: 'TamperedRecordError' })
+    const idle = h.open()
+    await rejects(idle.sealBlob(aad, secret), { name: 'KeyStoreNotStartedError' })
+    await rejects(idle.openBlob(aad, blob), { name: 'KeyStoreNotStartedError' })
+  })
+
   t('an aborted signal rejects with AbortError and changes nothing; a stopped store refuses', async ({ store, h }) => {
     const { handle } = await store.generate('generic')
     const before = await snapshot(store, h.dir)

@@ -53,6 +53,14 @@ test('flags: JSON output; a second init refuses and leaves the node as it was', 
   assert.is((await loadHome(home)).keys.identity.cid.toString(), out.identity)
 })
 
+test('text output says where the node keys are and warns loudly when only a key file seals them', async () => {
+  const home = join(dir, 'text')
+  const r = await run(['init', '--home', home, '--name', 'delta', '--yes'])
+  assert.is(r.code, 0, r.stderr)
+  assert.match(r.stdout, /NO HSM AND NO PASSPHRASE: node keys \(keys\/node\.sealed\) and service secrets are sealed by a software key kept in keystore\/kek\.key/)
+  assert.not.match(r.stdout, /node\.json/)
+})
+
 test('an invalid setting names the field; nothing is created', async () => {
   const home = join(dir, 'invalid')
   const r = await run(['init', '--home', home, '--listen', 'localhost:4000', '--yes'])
@@ -75,7 +83,8 @@ test('--network 3 writes three wired homes with distinct ports and the three rol
       if (i !== j) assert.ok(h.config.bootstrap.some((a) => a.endsWith(`/p2p/${other.keys.identity.doc.peerId}`)))
     }
   }
-  assert.is((await stat(join(out, 'node0', 'keys', 'node.json'))).mode & 0o777, 0o600)
+  assert.is((await stat(join(out, 'node0', 'keys', 'node.sealed'))).mode & 0o777, 0o600)
+  await assert.not.ok(await stat(join(out, 'node0', 'keys', 'node.json')).then(() => true, () => false))
   assert.ok((await readFile(join(out, 'node0', 'config.json'), 'utf8')).includes('"bootstrap"'))
 })
 

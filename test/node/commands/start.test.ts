@@ -1,12 +1,14 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { spawn } from 'node:child_process'
-import { mkdtemp, rm, stat } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { adminRequest } from '../../../node/admin/client.ts'
 import { homePaths, initHome } from '../../../node/home.ts'
+import { encodePlainKeyFile } from '../../../node/node-keys.ts'
+import { encodings } from '../../crypto/keystore/suite.ts'
 
 const RUNNER = fileURLToPath(new URL('./cli-runner.ts', import.meta.url))
 
@@ -80,6 +82,52 @@ test('admin prints a node\'s status as JSON, and fails with a clear message when
     const result = await p.done
     assert.is(result.code, 0, result.err)
   } finally {
+    await rm(base, { recursive: true, force: true })
+  }
+})
+
+test('start of a home with legacy plaintext keys/node.json: seals them, removes the plaintext, logs it once, no secret in the output', async () => {
+  const base = await mkdtemp(join(tmpdir(), 'milagro-start-legacy-'))
+  const home = join(base, 'home')
+  try {
+    const created = await initHome(home, { name: 'legacy', listen: ['/ip4/127.0.0.1/tcp/0'] })
+    const p = homePaths(home)
+    await writeFile(p.legacyKeysPath, encodePlainKeyFile(created.keys), { mode: 0o600 })
+    await unlink(p.keysPath)
+    const started = run(['start', '--home', home])
+    const signal = AbortSignal.timeout(20_000)
+    await started.waitFor('running', signal)
+    assert.is(await stat(p.legacyKeysPath).then(() => 'present', () => 'gone'), 'gone')
+    assert.is((JSON.parse(await readFile(p.keysPath, 'utf8')) as { v: number }).v, 2)
+    const stop = await run(['admin', 'stop', '--home', home]).done
+    assert.is(stop.code, 0, stop.err)
+    const result = await started.done
+    assert.is(result.code, 0, result.err)
+    assert.is(result.out.split('\n').filter((l) => l.includes('node keys migrated')).length, 1, result.out)
+    assert.match(result.out, new RegExp(`identity  ${created.keys.identity.cid.toString()}`))
+    const k = created.keys
+    for (const secret of [k.signingSecretKey, k.encryptionSecretKey, k.custodySecretKey, k.libp2pKey.raw]) {
+      for (const enc of encodings(secret)) assert.not.ok(result.out.includes(enc) || result.err.includes(enc), 'a node secret in the output')
+    }
+  } finally {
+    await rm(base, { recursive: true, force: true })
+  }
+})
+
+test('start with a wrong key store passphrase refuses with NodeKeysLockedError naming the key file', async () => {
+  const base = await mkdtemp(join(tmpdir(), 'milagro-start-locked-'))
+  const home = join(base, 'home')
+  const env = 'MILAGRO_TEST_START_PASSPHRASE'
+  try {
+    process.env[env] = 'right'
+    await initHome(home, { name: 'locked', listen: ['/ip4/127.0.0.1/tcp/0'], keystore: { backend: 'software', passphraseEnv: env } })
+    const result = await run(['start', '--home', home], { ...process.env, ...EPHEMERAL, [env]: 'wrong' }).done
+    assert.is(result.code, 1)
+    assert.match(result.err, /NodeKeysLockedError/)
+    assert.ok(result.err.includes(homePaths(home).keysPath), result.err)
+    assert.match(result.err, /WrongPassphraseError/)
+  } finally {
+    delete process.env[env]
     await rm(base, { recursive: true, force: true })
   }
 })

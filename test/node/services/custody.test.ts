@@ -5,6 +5,8 @@ import { test } from 'uvu'
 import { on } from 'node:events'
 import * as assert from 'uvu/assert'
 import { rejects } from 'node:assert/strict'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import type { CID } from 'multiformats/cid'
 import { checkCombined, decodeWif, secp256k1PublicKey } from '../../../crypto/index.ts'
 import { CUSTODY_FACTS, readFact, type OrderView, type RejectedFact, roleOrder } from '../../../protocol/custody/index.ts'
@@ -111,8 +113,17 @@ test('the fiduciary\'s share never appears in clear in any file of the three hom
       assert.equal(await filesContaining(n.dir, f), [], `${n.node.home.config.name}: the fiduciary share`)
       assert.equal(await filesContaining(n.dir, w), [], `${n.node.home.config.name}: the wallet key`)
     }
-    // The scan can find what is there: the node's own key file holds its X25519 secret in hex.
-    assert.ok((await filesContaining(P.dir, P.node.home.keys.encryptionSecretKey)).length > 0)
+    // Nor the nodes' own keys (sealed by the key store, keys/node.sealed).
+    for (const n of nodes) {
+      const k = n.node.home.keys
+      for (const secret of [k.signingSecretKey, k.encryptionSecretKey, k.custodySecretKey, k.libp2pKey.raw]) {
+        assert.equal(await filesContaining(n.dir, secret), [], `${n.node.home.config.name}: a node key`)
+      }
+    }
+    // The scan can find what is there: a planted file holding the X25519 secret in hex.
+    const planted = join(P.dir, 'planted-control')
+    await writeFile(planted, Buffer.from(P.node.home.keys.encryptionSecretKey).toString('hex'))
+    assert.equal(await filesContaining(P.dir, P.node.home.keys.encryptionSecretKey), [planted])
   } finally {
     await stopAll(nodes)
   }
