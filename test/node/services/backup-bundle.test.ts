@@ -68,6 +68,29 @@ test('a home\'s bundle holds its keys, identity, config and key store files; wri
   }
 })
 
+test('writeHome seals the keys under the restored home\'s key store; when it cannot open, no node is left and the restore can be retried', async () => {
+  const dir = await tempDir()
+  const env = 'MILAGRO_TEST_BUNDLE_PASSPHRASE'
+  try {
+    process.env[env] = 'right'
+    const home = await initHome(join(dir, 'a'), { name: 'locked', listen: ['/ip4/127.0.0.1/tcp/0'], keystore: { backend: 'software', passphraseEnv: env } })
+    const bundle = decodeBundle(encodeBundle(await collectBundle(home)))
+    const target = join(dir, 'b')
+    process.env[env] = 'wrong'
+    await rejects(writeHome(bundle, target), (e: Error) => e.name === 'NodeKeysLockedError' && (e.cause as Error).name === 'WrongPassphraseError')
+    assert.equal(await readdir(join(target, 'keys')), [], 'no key file, in clear or sealed')
+    await rejects(stat(join(target, 'config.json')), { code: 'ENOENT' })
+    process.env[env] = 'right'
+    await writeHome(bundle, target)
+    const restored = await loadHome(target)
+    assert.equal(restored.keys.custodySecretKey, home.keys.custodySecretKey)
+    assert.equal(await readdir(join(target, 'keys')), ['node.sealed'])
+  } finally {
+    delete process.env[env]
+    await rm(dir, { recursive: true, force: true })
+  }
+})
+
 test('decodeBundle refuses what is not a node backup', () => {
   const identity = CID.parse('bafyreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy')
   const files = { 'config.json': new Uint8Array(1), 'identity.cbor': new Uint8Array(1), 'keys/node.json': new Uint8Array(1) }
