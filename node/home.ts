@@ -23,7 +23,7 @@
 // keys/node.json: sealed, then overwritten and removed, with one log line) and closes it again;
 // loadHome does both. Only what signs or decrypts as the node needs unsealHome: `milagro start`,
 // backup restore and recovery, test and simulation harnesses.
-import { chmod, mkdir, readFile, rm } from 'node:fs/promises'
+import { chmod, mkdir, readFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { generateKeyPair } from '@libp2p/crypto/keys'
@@ -39,7 +39,7 @@ import { HomeError, HomeExistsError, NodeKeysLockedError } from './errors.ts'
 import { exists, writeFileAtomic } from './fs.ts'
 import { API_TOKEN_FILE, createApiToken } from './api/token.ts'
 import { silentLogger, type Logger } from './logger.ts'
-import { sealNodeKeys, unsealNodeKeys } from './node-keys.ts'
+import { sealNodeKeys, shred, unsealNodeKeys } from './node-keys.ts'
 import { keyStoreFor } from './services/keystore.ts'
 
 export interface HomePaths {
@@ -168,7 +168,7 @@ export async function initHome (dir: string, options: InitOptions): Promise<Load
   const keys: NodeKeys = { signer, signingSecretKey: signing.secretKey, encryptionSecretKey, custodySecretKey, libp2pKey, identity }
   // Sealed before anything else is written: a key store that cannot start leaves no half home.
   await sealHomeKeys({ paths, config, identity }, keys, logger === undefined ? {} : { logger })
-  if (await exists(paths.legacyKeysPath)) await rm(paths.legacyKeysPath) // --force over a legacy home: its keys are replaced
+  if (await exists(paths.legacyKeysPath)) await shred(paths.legacyKeysPath) // --force over a legacy home: its keys are replaced
   await createApiToken(paths.apiTokenPath)
   await writeFileAtomic(paths.identityPath, identity.bytes, 0o644)
   await writeFileAtomic(paths.configPath, JSON.stringify(config, null, 2) + '\n', 0o644)

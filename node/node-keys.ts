@@ -180,7 +180,7 @@ export async function sealNodeKeys (home: NodeKeysHome, keystore: KeyStore, keys
 }
 
 /** Overwrites a plaintext key file with zeros (fsync), then removes it (and fsyncs its directory). */
-async function shred (path: string): Promise<void> {
+export async function shred (path: string): Promise<void> {
   const fh = await open(path, constants.O_WRONLY)
   try {
     const { size } = await fh.stat()
