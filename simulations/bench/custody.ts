@@ -14,6 +14,11 @@
 //                                and imports f and w (one order at a time)
 //   custody.orders               orders/s completed end to end (created → published → released →
 //                                redeemed at the principal), 16 orders in flight
+//   custody.orders.cpu_ms        CPU time (user + system, all threads) the three node processes and
+//                                the bench client spent per completed order during that phase, from
+//                                /proc (Linux only): what an order costs, whatever else loads the
+//                                machine. `.principal`, `.beneficiary`, `.fiduciary`, `.client`: each.
+import { readFileSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { ApiClient } from '../../node/api/client.ts'
@@ -27,6 +32,21 @@ export const figures = ['custody.address', 'custody.release', 'custody.orders']
 const SEQUENTIAL = 100
 const CONCURRENT = 16
 const THROUGHPUT_MS = 10_000
+
+/** Clock ticks per second of /proc/<pid>/stat (USER_HZ: 100 on every Linux we run on). */
+const USER_HZ = 100
+
+/** CPU ms (user + system) of a process so far, from /proc; undefined where /proc is not there. */
+function cpuMsOf (pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ') // after "pid (comm) ": state is field 3
+    return (Number(fields[11]) + Number(fields[12])) * 1000 / USER_HZ // utime, stime: fields 14, 15
+  } catch {
+    return undefined
+  }
+}
 
 function percentile (sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] as number
@@ -91,6 +111,9 @@ export async function bench (report: Report): Promise<void> {
     report({ name: 'custody.release.p50', value: percentile(release, 0.5), unit: 'ms' })
 
     let completed = 0
+    const roles = ['fiduciary', 'beneficiary', 'principal'] as const // the order of net.children
+    const cpu = (): Array<number | undefined> => [...n.children.map((c) => cpuMsOf(c.pid)), (() => { const u = process.cpuUsage(); return (u.user + u.system) / 1000 })()]
+    const cpuBefore = cpu()
     const until = performance.now() + THROUGHPUT_MS
     const started = performance.now()
     await Promise.all(Array.from({ length: CONCURRENT }, async () => {
@@ -103,6 +126,14 @@ export async function bench (report: Report): Promise<void> {
       }
     }))
     report({ name: 'custody.orders', value: completed / ((performance.now() - started) / 1000), unit: 'orders/s' })
+    const cpuAfter = cpu()
+    const spent = cpuAfter.map((a, i) => { const b = cpuBefore[i]; return a === undefined || b === undefined ? undefined : a - b })
+    const known = spent.filter((x): x is number => x !== undefined)
+    if (completed > 0 && known.length === spent.length) {
+      const per = (ms: number): number => Math.round(ms / completed * 100) / 100
+      report({ name: 'custody.orders.cpu_ms', value: per(known.reduce((a, b) => a + b, 0)), unit: 'ms/order' })
+      for (const [i, role] of [...roles, 'client'].entries()) report({ name: `custody.orders.cpu_ms.${role}`, value: per(known[i] as number), unit: 'ms/order' })
+    }
   } finally {
     if (net !== undefined) {
       await Promise.all(net.children.map(async (c) => { await c.stop() }))
