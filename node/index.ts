@@ -2,7 +2,7 @@
 export * from './errors.ts'
 export { createNode, MilagroNode, type NodeOptions, type NodeEvents, type NodeService, type ReceivedEnvelope, type SendLinks } from './node.ts'
 export { createLogger, componentLogger, silentLogger, type Logger, type LogLevel } from './logger.ts'
-export { defaultHome, homePaths, initHome, loadHome, type HomePaths, type LoadedHome, type NodeKeys, type InitOptions } from './home.ts'
+export { defaultHome, homePaths, initHome, loadHome, openHome, unsealHome, sealHomeKeys, type HomePaths, type LoadedHome, type OpenedHome, type UnsealOptions, type NodeKeys, type InitOptions } from './home.ts'
 export { parseConfig, readConfig, applyEnvOverrides, ENV_OVERRIDES, ROLES, SERVICES, type NodeConfig } from './config.ts'
 export { adminRequest, adminCall, type AdminCall } from './admin/client.ts'
 export { ADMIN_COMMANDS, type AdminCommand, type AdminRequest, type AdminResponse } from './admin/protocol.ts'

@@ -3,7 +3,7 @@ export * from './errors.ts'
 export {
   SECRET_KINDS,
   type SecretKind, type KeyStore, type KeyStoreBackend, type KeyStoreLogger, type StoredSecret, type ReleasedSecret,
-  type AbortOptions, type GenerateOptions, type ReleaseOptions
+  type AbortOptions, type GenerateOptions, type ReleaseOptions, type SealedBlob, type StartOptions
 } from './types.ts'
 export { isHandle, parseHandle, type ParsedHandle } from './handle.ts'
 export {
