@@ -279,7 +279,8 @@ export class MilagroNode extends EventEmitter<NodeEvents> {
         ...o.peer,
         metrics: this.metrics.libp2p()
       })
-      const helia = createPeerHelia({ libp2p, blockstore: stores.blockstore, datastore: stores.datastore })
+      // Bitswap gives peers identity documents only, never log entries or envelopes (helia.ts).
+      const helia = createPeerHelia({ libp2p, blockstore: stores.blockstore, datastore: stores.datastore, servable: async (cid) => (await directory.get(cid)) !== undefined })
       const directory = new Directory({ libp2p, blockstore: helia.blockstore, db: db.directory, logger: componentLogger(log, 'directory') }, {
         self: [home.keys.identity],
         ...(o.heartbeatIntervalMs === undefined ? {} : { announceDelayMs: 2 * o.heartbeatIntervalMs }),

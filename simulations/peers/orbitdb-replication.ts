@@ -54,7 +54,8 @@ async function side (name: string, orbitdb: OrbitModule): Promise<Side> {
     streamMuxers: [yamux()],
     services: { identify: identify(), pubsub: gossipsub({ emitSelf: false, allowPublishToZeroTopicPeers: true, heartbeatInterval: 100 }) }
   })
-  const helia = createPeerHelia({ libp2p, blockstore, datastore })
+  // OrbitDB replicates its log over bitswap: every block is served.
+  const helia = createPeerHelia({ libp2p, blockstore, datastore, servable: async () => true })
   await libp2p.start()
   await helia.start()
   const orbit = await orbitdb.createOrbitDB({ ipfs: helia, directory: join(dir, 'orbitdb') })

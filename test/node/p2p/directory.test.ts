@@ -24,7 +24,7 @@ async function startRogue (served: () => readonly VerifiedIdentity[]): Promise<{
   await blockstore.open()
   await datastore.open()
   const libp2p = await createPeer({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], heartbeatIntervalMs: TEST_HEARTBEAT_MS })
-  const helia = createPeerHelia({ libp2p, blockstore, datastore })
+  const helia = createPeerHelia({ libp2p, blockstore, datastore, servable: async () => true }) // a rogue serves whatever it holds
   await libp2p.start()
   await helia.start()
   await handleIdentityProtocol(libp2p, served)

@@ -75,7 +75,7 @@ export async function startStack (name: string, options: StackOptions = {}): Pro
   const gater = createGater()
   const logger = silentLogger()
   const libp2p = await createPeer({ privateKey: keys.libp2pKey, listen: ['/ip4/127.0.0.1/tcp/0'], datastore, gater, heartbeatIntervalMs: TEST_HEARTBEAT_MS })
-  const helia = createPeerHelia({ libp2p, blockstore, datastore })
+  const helia = createPeerHelia({ libp2p, blockstore, datastore, servable: async (cid) => (await directory.get(cid)) !== undefined })
   const directory = new Directory({ libp2p, blockstore: helia.blockstore, db: db.directory, logger }, {
     self: options.self ?? [keys.identity],
     announceDelayMs: 2 * TEST_HEARTBEAT_MS,
