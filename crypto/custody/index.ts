@@ -12,3 +12,4 @@ export { ETHEREUM_ADDRESS_LENGTH, ethereumAddress, toChecksumAddress, isValidEip
 export { walletAddresses, type WalletAddresses } from './addresses.ts'
 export { encodeWif, decodeWif, exportSecretKey, type DecodedWif, type SecretKeyFormat } from './export.ts'
 export { uncompressPublicKey } from './point.ts'
+export { SigningFaultError } from './errors.ts'
