@@ -29,6 +29,7 @@ interface SimFlags {
   orderTimeout: number
   poolSize: number
   mode: NodeMode | 'auto'
+  threads: number
   report?: string
   json: boolean
   keep: boolean
@@ -60,7 +61,7 @@ const s = (ms: number): string => ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` :
 export function summaryText (r: SimResult, reportPath?: string): string {
   const o = r.options
   const lines: string[] = []
-  lines.push(`milagro sim: ${o.nodes} nodes ${o.mode === 'in-process' ? 'in one process' : 'in child processes'} (${o.fiduciaries} fiduciar${o.fiduciaries === 1 ? 'y' : 'ies'}), ${o.orders} ${o.scenario} orders, ${o.concurrency} in flight, faults ${o.faults.length === 0 ? 'none' : `${o.faults.join(',')} (${r.summary.faults})`}, seed ${o.seed}`)
+  lines.push(`milagro sim: ${o.nodes} nodes ${o.mode === 'in-process' ? `in one process${o.threads > 1 ? ` (${o.threads} threads)` : ''}` : 'in child processes'} (${o.fiduciaries} fiduciar${o.fiduciaries === 1 ? 'y' : 'ies'}), ${o.orders} ${o.scenario} orders, ${o.concurrency} in flight, faults ${o.faults.length === 0 ? 'none' : `${o.faults.join(',')} (${r.summary.faults})`}, seed ${o.seed}`)
   const row = (k: string, v: string): void => { lines.push(`  ${k.padEnd(12)}${v}`) }
   row('orders', `${r.summary.completed}/${r.summary.planned} completed, ${r.summary.ordersPerSecond.toFixed(2)} orders/s over the run`)
   const lat = r.latency
@@ -103,6 +104,7 @@ export function register (program: Command): void {
     .addOption(new Option('--concurrency <c>', 'orders in flight at once').argParser(integer('--concurrency')).default(DEFAULTS.concurrency))
     .addOption(new Option('--order-timeout <T>', 'an order not final after T counts as failed').argParser(parseDuration).default(DEFAULTS.orderTimeoutMs, '120s'))
     .addOption(new Option('--mode <where>', 'where the nodes run: all in this process (sharing code and one crypto pool: light, one core), one child process each (needed for kill faults), or auto: child processes only for kill faults').choices([...MODES, 'auto']).default('auto'))
+    .addOption(new Option('--threads <n>', 'in process: JavaScript threads the nodes are spread over, the main one included (each other one loads its own copy of the code, ~100 MiB; more cores, more orders/s when many are in flight)').argParser(integer('--threads')).default(1))
     .addOption(new Option('--pool-size <n>', 'crypto pool threads per node process, or of the pool the nodes share in process').argParser(integer('--pool-size')).default(1))
     .option('--report <dir>', 'write report.json and report.html (self-contained, charts) into DIR')
     .option('--json', 'print the result as one JSON object instead of the summary', false)
@@ -141,6 +143,7 @@ export function register (program: Command): void {
           orderTimeoutMs: flags.orderTimeout,
           poolSize: Math.max(1, flags.poolSize),
           mode,
+          threads: Math.max(1, flags.threads),
           keep: flags.keep,
           onProgress,
           signal: interrupted.signal

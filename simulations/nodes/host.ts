@@ -34,3 +34,52 @@ export interface NodeHost {
   /** Called once when the node goes down, however that happens. */
   onDown (listener: (how: DownHow) => void): void
 }
+
+/** `p`, or a rejection naming `what` when `signal` aborts first. */
+export async function bounded<T> (p: Promise<T>, what: string, signal: AbortSignal): Promise<T> {
+  signal.throwIfAborted()
+  let onAbort: (() => void) | undefined
+  const aborted = new Promise<never>((_resolve, reject) => {
+    onAbort = () => { reject(new Error(`timed out waiting for ${what}`, { cause: signal.reason })) }
+    signal.addEventListener('abort', onAbort, { once: true })
+  })
+  try {
+    return await Promise.race([p, aborted])
+  } finally {
+    signal.removeEventListener('abort', onAbort as () => void)
+  }
+}
+
+/** Identities a node has announced, and waits for some of them; fails the waits once the node is down. */
+export class KnownIdentities {
+  readonly set = new Set<string>()
+  readonly #waiters = new Set<() => void>()
+  #down = false
+
+  add (cid: string): void {
+    this.set.add(cid)
+    for (const w of [...this.#waiters]) w()
+  }
+
+  down (): void {
+    this.#down = true
+    for (const w of [...this.#waiters]) w()
+  }
+
+  async all (cids: readonly string[], signal: AbortSignal): Promise<void> {
+    let check: (() => void) | undefined
+    try {
+      await bounded(new Promise<void>((resolve, reject) => {
+        check = (): void => {
+          const known = cids.every((c) => this.set.has(c))
+          if (known) resolve()
+          else if (this.#down) reject(new Error(`the node stopped before it knew identities ${cids.join(', ')}`))
+        }
+        this.#waiters.add(check)
+        check()
+      }), `identities ${cids.join(', ')}`, signal)
+    } finally {
+      if (check !== undefined) this.#waiters.delete(check)
+    }
+  }
+}

@@ -9,17 +9,16 @@
 import { loadHome } from '../../node/home.ts'
 import type { CryptoPool } from '../../crypto/index.ts'
 import type { ControlRequest } from './control.ts'
-import type { DownHow, NodeHost, Ready } from './host.ts'
+import { bounded, KnownIdentities, type DownHow, type NodeHost, type Ready } from './host.ts'
 import { startSimNode, type SimNodeInit, type StartedSimNode } from './sim-node.ts'
 import { NotKillableError } from './errors.ts'
 
 export class InProcessNode implements NodeHost {
   readonly home: string
-  readonly identities = new Set<string>()
+  readonly #known = new KnownIdentities()
   readonly pid = undefined
   readonly killable = false
   readonly #started: Promise<StartedSimNode>
-  readonly #waiters = new Set<() => void>()
   readonly #down: Array<(how: DownHow) => void> = []
   #exited = false
   #stopping: Promise<void> | undefined
@@ -27,11 +26,12 @@ export class InProcessNode implements NodeHost {
   /** Starts the node of `home` on `pool` (shared, not stopped with the node). */
   constructor (home: string, init: Omit<SimNodeInit, 'sharedPool' | 'poolSize' | 'poolIdleTimeoutMs'>, pool: CryptoPool) {
     this.home = home
-    this.#started = (async () => await startSimNode(await loadHome(home), { ...init, sharedPool: pool }, (cid) => {
-      this.identities.add(cid)
-      for (const w of [...this.#waiters]) w()
-    }))()
+    this.#started = (async () => await startSimNode(await loadHome(home), { ...init, sharedPool: pool }, (cid) => { this.#known.add(cid) }))()
     this.#started.catch(() => { this.#goDown('exited') })
+  }
+
+  get identities (): ReadonlySet<string> {
+    return this.#known.set
   }
 
   get exited (): boolean {
@@ -39,27 +39,17 @@ export class InProcessNode implements NodeHost {
   }
 
   async ready (signal: AbortSignal): Promise<Ready> {
-    return (await this.#bounded(this.#started, 'the node to start', signal)).ready
+    return (await bounded(this.#started, 'the node to start', signal)).ready
   }
 
   async knows (cids: readonly string[], signal: AbortSignal): Promise<void> {
-    await this.#bounded(new Promise<void>((resolve, reject) => {
-      const check = (): void => {
-        const known = cids.every((c) => this.identities.has(c))
-        if (!known && !this.#exited) return
-        this.#waiters.delete(check)
-        if (known) resolve()
-        else reject(new Error(`the node stopped before it knew identities ${cids.join(', ')}`))
-      }
-      this.#waiters.add(check)
-      check()
-    }), `identities ${cids.join(', ')}`, signal)
+    await this.#known.all(cids, signal)
   }
 
   async control<T = unknown> (request: ControlRequest, signal: AbortSignal): Promise<T> {
-    const started = await this.#bounded(this.#started, 'the node to start', signal)
+    const started = await bounded(this.#started, 'the node to start', signal)
     if (this.#exited) throw new Error(`control ${request.cmd}: the node is stopped`)
-    return await this.#bounded(started.control(request), `the reply to ${request.cmd}`, signal) as T
+    return await bounded(started.control(request), `the reply to ${request.cmd}`, signal) as T
   }
 
   async stop (): Promise<void> {
@@ -84,20 +74,6 @@ export class InProcessNode implements NodeHost {
     if (this.#exited) return
     this.#exited = true
     for (const l of this.#down.splice(0)) l(how)
-    for (const w of [...this.#waiters]) w()
-  }
-
-  async #bounded<T> (p: Promise<T>, what: string, signal: AbortSignal): Promise<T> {
-    signal.throwIfAborted()
-    let onAbort: (() => void) | undefined
-    const aborted = new Promise<never>((_resolve, reject) => {
-      onAbort = () => { reject(new Error(`timed out waiting for ${what}`, { cause: signal.reason })) }
-      signal.addEventListener('abort', onAbort, { once: true })
-    })
-    try {
-      return await Promise.race([p, aborted])
-    } finally {
-      signal.removeEventListener('abort', onAbort as () => void)
-    }
+    this.#known.down()
   }
 }

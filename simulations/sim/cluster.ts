@@ -9,7 +9,9 @@
 //               V8 heap; its crypto pool starts threads only when a task needs one.
 //   in-process  every node in this process (simulations/nodes/in-process.ts), sharing the loaded
 //               code and one crypto pool: a node costs only its own state. One event loop runs
-//               them all, so it is bound by one core (plus the pool's and libuv's threads).
+//               them all, bound by one core — or `threads` of them: node i runs on thread
+//               i mod threads, thread 0 being the main one and each other a worker thread
+//               (simulations/nodes/threaded.ts) with its own copy of the code and its own pool.
 //
 // Wiring follows `milagro init --network`: peers are configured, not discovered. Each node
 // bootstraps to the counterparts it shares an order with (plan.ts); the first start dials only
@@ -32,6 +34,7 @@ import { ApiClient, initHome, readApiToken, type LoadedHome } from '../../node/i
 import type { NodeStats } from '../nodes/control.ts'
 import type { DownHow, NodeHost, Ready } from '../nodes/host.ts'
 import { InProcessNode } from '../nodes/in-process.ts'
+import { NodeThread } from '../nodes/threaded.ts'
 import { CustodyChild } from '../nodes/spawn.ts'
 import { SimNodeError, SimOptionsError } from './errors.ts'
 import { processMemory } from './memory.ts'
@@ -70,6 +73,8 @@ export interface ClusterInit {
   readonly poolSize: number
   /** Where the nodes run (default 'process'). */
   readonly mode?: NodeMode
+  /** In process: JavaScript threads the nodes are spread over, the main one included (default 1). */
+  readonly threads?: number
   /** Bound on one node's start (default 120 s: a loaded machine can take that long to load the code). */
   readonly startTimeoutMs?: number
   readonly onEvent?: (event: NodeEvent) => void
@@ -133,8 +138,10 @@ export class Cluster {
   readonly #peers: ReadonlyArray<ReadonlySet<number>>
   readonly #denied: Array<Map<number, readonly string[]>>
   readonly #delays: Array<Map<number, number>>
-  /** In process: the pool every node shares, created by startAll, stopped by stopAll. */
+  /** In process: the pool the main thread's nodes share, created by startAll, stopped by stopAll. */
   #pool: CryptoPool | undefined
+  /** In process: the worker threads running nodes (thread k + 1 of `threads`). */
+  #threads: NodeThread[] = []
 
   private constructor (init: ClusterInit, nodes: SimNode[]) {
     this.#init = init
@@ -174,7 +181,11 @@ export class Cluster {
    * node dials at start are mostly up already and no start waits behind dozens of others.
    */
   async startAll (signal: AbortSignal): Promise<void> {
-    if (this.mode === 'in-process') this.#pool ??= new CryptoPool({ size: this.#init.poolSize, curves: [], idleTimeoutMs: POOL_IDLE_MS })
+    if (this.mode === 'in-process') {
+      this.#pool ??= new CryptoPool({ size: this.#init.poolSize, curves: [], idleTimeoutMs: POOL_IDLE_MS })
+      const threads = Math.min(this.nodes.length, Math.max(1, this.#init.threads ?? 1))
+      while (this.#threads.length < threads - 1) this.#threads.push(new NodeThread({ poolSize: this.#init.poolSize, poolIdleTimeoutMs: POOL_IDLE_MS }))
+    }
     let next = 0
     const lanes = Math.max(2, 2 * availableParallelism())
     let failure: unknown
@@ -216,8 +227,10 @@ export class Cluster {
     const denied = this.deniedPeers(n.index)
     const bootstrap = peers.map((j) => this.node(j).addr)
     const authServers = (this.#init.mpinAuthServers ?? []).map((j) => this.node(j).identity)
+    const init = { fast: true, listen: [n.listen], bootstrap, deny: denied, mpinAuthServers: authServers }
+    const thread = this.#threads.length === 0 ? undefined : this.#threads[n.index % (this.#threads.length + 1) - 1]
     const host: NodeHost = this.#pool !== undefined
-      ? new InProcessNode(n.home.paths.dir, { fast: true, listen: [n.listen], bootstrap, deny: denied, mpinAuthServers: authServers }, this.#pool)
+      ? thread !== undefined ? thread.start(n.home.paths.dir, init) : new InProcessNode(n.home.paths.dir, init, this.#pool)
       : new CustodyChild(n.home.paths.dir, [
         '--fast', '--listen', n.listen, '--pool-size', String(this.#init.poolSize), '--pool-idle-ms', String(POOL_IDLE_MS),
         ...bootstrap.flatMap((a) => ['--bootstrap', a]),
@@ -385,14 +398,16 @@ export class Cluster {
     }
   }
 
-  /** Stops every running node cleanly (kills a child that does not stop within 20 s), then the shared pool. */
+  /** Stops every running node cleanly (kills a child that does not stop within 20 s), then the shared pools and the node threads. */
   async stopAll (): Promise<void> {
     await Promise.all(this.nodes.map(async (n) => {
       n.blocked = true
       await n.host?.stop(AbortSignal.timeout(20_000))
     }))
     const pool = this.#pool
+    const threads = this.#threads
     this.#pool = undefined
-    await pool?.stop()
+    this.#threads = []
+    await Promise.all([pool?.stop(), ...threads.map(async (t) => { await t.close() })])
   }
 }

@@ -102,7 +102,7 @@ export function renderReport (r: SimResult): string {
 <style>${CSS}</style></head>
 <body><main>
 <h1>milagro sim<span class="verdict ${r.ok ? 'ok' : 'bad'}">${r.ok ? 'all invariants hold' : 'FAILED'}</span></h1>
-<p class="sub">${o.nodes} nodes ${o.mode === 'in-process' ? 'in one process' : 'in their own processes'} (${o.fiduciaries} fiduciar${o.fiduciaries === 1 ? 'y' : 'ies'}), ${o.orders} ${h(o.scenario)} orders, ${o.concurrency} in flight${o.durationMs === null ? '' : `, paced over ${ms(o.durationMs)}`}; faults: ${o.faults.length === 0 ? 'none' : `${s.faults} of ${h(o.faults.join(', '))}`}; seed <code>${o.seed}</code> · ${h(r.started)} · ${r.host.cpus} CPUs, Node ${h(r.host.node)}</p>
+<p class="sub">${o.nodes} nodes ${o.mode === 'in-process' ? `in one process${o.threads > 1 ? ` (${o.threads} threads)` : ''}` : 'in their own processes'} (${o.fiduciaries} fiduciar${o.fiduciaries === 1 ? 'y' : 'ies'}), ${o.orders} ${h(o.scenario)} orders, ${o.concurrency} in flight${o.durationMs === null ? '' : `, paced over ${ms(o.durationMs)}`}; faults: ${o.faults.length === 0 ? 'none' : `${s.faults} of ${h(o.faults.join(', '))}`}; seed <code>${o.seed}</code> · ${h(r.started)} · ${r.host.cpus} CPUs, Node ${h(r.host.node)}</p>
 ${r.ok ? '' : `<p class="fail">Failed: ${h(failureReasons(r).join('; '))}</p>`}
 <div class="cards">
 ${card('orders completed', `${s.completed} / ${s.planned}`)}

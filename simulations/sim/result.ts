@@ -53,6 +53,8 @@ export interface SimResult {
     readonly orderTimeoutMs: number
     /** Where the nodes ran: one child process each, or all in the simulation's process. */
     readonly mode: NodeMode
+    /** In process: JavaScript threads the nodes ran on (1 with child processes). */
+    readonly threads: number
   }
   readonly started: string
   readonly host: { readonly cpus: number, readonly node: string, readonly platform: string }

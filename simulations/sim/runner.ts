@@ -62,6 +62,8 @@ export interface RunOptions extends SimOptions {
   readonly poolSize?: number
   /** Nodes in child processes (default; needed for kill faults) or all in this process. */
   readonly mode?: NodeMode
+  /** In process: JavaScript threads the nodes are spread over, the main one included (default 1). */
+  readonly threads?: number
   /** Bound on waiting for every outbox to drain after the run (default 60 s). */
   readonly quiesceTimeoutMs?: number
   readonly onProgress?: (progress: Progress) => void
@@ -76,6 +78,7 @@ export interface RunOptions extends SimOptions {
 export async function runSim (options: RunOptions): Promise<SimResult & { readonly dir: string | null }> {
   const plan = makePlan(options, AVAILABLE_KINDS)
   const mode = options.mode ?? 'process'
+  if (options.threads !== undefined && (!Number.isSafeInteger(options.threads) || options.threads < 1)) throw new SimOptionsError(`--threads must be a positive integer (got ${options.threads})`)
   if (mode === 'in-process' && options.faults.includes('kill')) {
     throw new SimOptionsError('kill faults need each node in its own process (SIGKILL would take every node of this one): use mode \'process\'')
   }
@@ -105,6 +108,7 @@ export async function runSim (options: RunOptions): Promise<SimResult & { readon
     ...(kinds.has('mpin') ? { mpinAuthServers: [...new Set(plan.orders.filter((o) => o.kind === 'mpin').map((o) => o.principal))] } : {}),
     poolSize: options.poolSize ?? 1,
     mode,
+    ...(options.threads === undefined ? {} : { threads: options.threads }),
     onEvent
   })
   const ctx: ScenarioContext = { cluster, now, plan, serverSecrets: new Map() }
@@ -207,7 +211,8 @@ export async function runSim (options: RunOptions): Promise<SimResult & { readon
       durationMs: options.durationMs ?? null,
       concurrency: options.concurrency,
       orderTimeoutMs: options.orderTimeoutMs,
-      mode
+      mode,
+      threads: mode === 'in-process' ? Math.min(options.nodes, Math.max(1, options.threads ?? 1)) : 1
     },
     started: started.toISOString(),
     host: { cpus: availableParallelism(), node: process.version, platform: `${process.platform}-${process.arch}` },

@@ -15,7 +15,7 @@ export function sampleResult (ok: boolean): SimResult {
   return {
     version: 2,
     ok,
-    options: { nodes: 4, fiduciaries: 1, orders: 4, scenario: 'custody', faults: ['kill', 'partition'], faultCount: 2, seed: 9, durationMs: null, concurrency: 2, orderTimeoutMs: 60_000, mode: 'process' },
+    options: { nodes: 4, fiduciaries: 1, orders: 4, scenario: 'custody', faults: ['kill', 'partition'], faultCount: 2, seed: 9, durationMs: null, concurrency: 2, orderTimeoutMs: 60_000, mode: 'process', threads: 1 },
     started: '2025-01-01T00:00:00.000Z',
     host: { cpus: 2, node: 'v22.0.0', platform: 'linux-x64' },
     roles: ['principal', 'beneficiary', 'fiduciary', 'principal'],

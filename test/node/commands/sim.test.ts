@@ -1,7 +1,7 @@
 // `milagro sim` (node/commands/sim.ts): help, option checks, the summary table, and one small
 // real run through the command — every kind of order (custody, safeguard, M-Pin) with the faults
-// the other simulation tests do not inject (delay, clean restart) — printed as JSON and written
-// as a report.
+// the other simulation tests do not inject (delay, clean restart), nodes in the command's process
+// on two threads — printed as JSON and written as a report.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { rejects } from 'node:assert/strict'
@@ -19,7 +19,7 @@ test('--help describes every option', async () => {
   const program = new Command('milagro').exitOverride().configureOutput({ writeOut: (s) => { help += s } })
   register(program)
   await rejects(program.parseAsync(['sim', '--help'], { from: 'user' }), (e: Error) => e.name === 'CommanderError')
-  for (const option of ['--nodes', '--fiduciaries', '--orders', '--scenario', '--faults', '--fault-count', '--seed', '--duration', '--concurrency', '--order-timeout', '--mode', '--pool-size', '--report', '--json', '--keep']) {
+  for (const option of ['--nodes', '--fiduciaries', '--orders', '--scenario', '--faults', '--fault-count', '--seed', '--duration', '--concurrency', '--order-timeout', '--mode', '--threads', '--pool-size', '--report', '--json', '--keep']) {
     assert.match(help, new RegExp(`\\n\\s+${option}\\b`), option)
   }
   assert.match(help, /kill,\s+restart,\s+partition,\s+delay/)
@@ -55,21 +55,22 @@ test('summary: the figures, the faults, each invariant, and the verdict naming w
   assert.match(fail, /… 50 more/, 'envelopes-agree: 60 failures, 10 shown')
   assert.match(fail, /\nFAIL: orders-final, envelopes-agree, 1 order\(s\) incomplete$/)
   const base = sampleResult(true)
-  const inProcess = summaryText({ ...base, options: { ...base.options, mode: 'in-process' }, memory: { ...base.memory, rssPerNodeMiB: 25, baselineRssMiB: 180, marginalPerNodeMiB: 12.5 } })
-  assert.match(inProcess, /^milagro sim: 4 nodes in one process \(1 fiduciary\)/)
+  const inProcess = summaryText({ ...base, options: { ...base.options, mode: 'in-process', threads: 2 }, memory: { ...base.memory, rssPerNodeMiB: 25, baselineRssMiB: 180, marginalPerNodeMiB: 12.5 } })
+  assert.match(inProcess, /^milagro sim: 4 nodes in one process \(2 threads\) \(1 fiduciary\)/)
   assert.match(inProcess, /memory {6}25\.0 MiB RSS per node \(the process's 100 MiB \/ 4\), 12\.5 MiB added per node, largest 130 MiB/)
 })
 
 test('a small mixed run through the command (custody, safeguard, M-Pin): --json result, report written, status 0', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'milagro-sim-cli-'))
   try {
-    const out = await run(register, ['sim', '--nodes', '4', '--orders', '6', '--scenario', 'mixed', '--concurrency', '2', '--faults', 'delay,restart', '--seed', '13', '--json', '--report', dir, '--order-timeout', '60s'])
-    const r = JSON.parse(out.out) as { ok: boolean, options: { seed: number, mode: string }, orders: Array<{ kind: string }>, invariants: Array<{ name: string, ok: boolean, checked: number }>, faults: Array<{ kind: string, startMs?: number, endMs?: number }>, summary: { completed: number }, report: { html: string, json: string }, timeline: Array<{ what: string, how?: string }> }
+    const out = await run(register, ['sim', '--nodes', '4', '--orders', '6', '--scenario', 'mixed', '--concurrency', '2', '--faults', 'delay,restart', '--seed', '13', '--threads', '2', '--json', '--report', dir, '--order-timeout', '60s'])
+    const r = JSON.parse(out.out) as { ok: boolean, options: { seed: number, mode: string, threads: number }, orders: Array<{ kind: string }>, invariants: Array<{ name: string, ok: boolean, checked: number }>, faults: Array<{ kind: string, startMs?: number, endMs?: number }>, summary: { completed: number }, report: { html: string, json: string }, timeline: Array<{ what: string, how?: string }> }
     assert.is(out.status, 0)
     assert.equal(r.invariants.filter((i) => !i.ok), [])
     assert.is(r.ok, true)
     assert.is(r.options.seed, 13)
     assert.is(r.options.mode, 'in-process', 'auto: no kill faults, so every node in the command\'s process')
+    assert.is(r.options.threads, 2, 'half of them on a worker thread')
     assert.equal(r.orders.map((o) => o.kind), ['safeguard', 'custody', 'safeguard', 'mpin', 'mpin', 'mpin'], 'the seed\'s plan')
     assert.is(r.invariants.find((i) => i.name === 'keys-match-addresses')?.checked, 6, 'a key, a secret or a login checked per order')
     assert.is(r.summary.completed, 6)
