@@ -21,6 +21,8 @@ export class DepositNotYetError extends Error {
 
 export interface SchedulerInit {
   readonly logger: Logger
+  /** The service whose effects these are, in log messages (default 'safeguard'). */
+  readonly service?: string
   /** Whether this scheduler runs the effect at all (other services' effects are left alone). */
   readonly accepts: (k: KeyedEffect) => boolean
   /** Runs an effect; false when it turned out not to be this service's (not marked done). `final`: an unknown deposit is to be refused now. */
@@ -48,7 +50,7 @@ export class Scheduler {
     // Marking done is bookkeeping, not truth: one fsynced write for many effects.
     this.#done = new Batcher(
       async (keys) => { await init.markDone(keys) },
-      (err) => { init.logger.warn({ err }, 'could not mark safeguard effects done (they run again, idempotently, at the next start)') },
+      (err) => { init.logger.warn({ err }, `could not mark ${init.service ?? 'safeguard'} effects done (they run again, idempotently, at the next start)`) },
       { delayMs: 25 }
     )
   }
@@ -94,7 +96,7 @@ export class Scheduler {
           return
         }
         const delay = Math.min(30_000, this.#init.retryMs * 2 ** attempt)
-        this.#init.logger.warn({ err, effect: k.effect.type, key: k.key, attempt, retryInMs: delay }, 'safeguard effect failed; will retry')
+        this.#init.logger.warn({ err, effect: k.effect.type, key: k.key, attempt, retryInMs: delay }, `${this.#init.service ?? 'safeguard'} effect failed; will retry`)
         this.#later(k, delay, attempt + 1)
       }
     ).finally(() => { this.#inflight.delete(k.key) })

@@ -121,6 +121,7 @@ export class ThresholdService extends EventEmitter<ThresholdEvents> implements N
     this.#work = new Work({ node: components.node, keystore: components.keystore, state: () => this.state, now: this.#now, logger: components.logger, ...(init.dealHook === undefined ? {} : { dealHook: init.dealHook }) })
     this.#scheduler = new Scheduler({
       logger: components.logger,
+      service: 'threshold',
       accepts: (k) => k.effect.type === ENVELOPE_OPEN || isThresholdEffect(k.effect),
       run: async (k, final) => await this.#run(k.effect as AnyEffect, final),
       markDone: async (keys) => { await this.#c.node.log.markDone(keys) },
