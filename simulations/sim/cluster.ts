@@ -169,6 +169,11 @@ export class Cluster {
     return new Cluster(init, homes.map((h, i) => new SimNode(i, h, ports[i] as number)))
   }
 
+  /** Whether node i is party to at least one order of the plan. */
+  isParty (i: number): boolean {
+    return (this.#peers[i]?.size ?? 0) > 0
+  }
+
   node (i: number): SimNode {
     const n = this.nodes[i]
     if (n === undefined) throw new RangeError(`no node ${i}`)

@@ -76,6 +76,13 @@ test('runSim in process: 5 nodes, 20 orders, restart + partition + delay — eve
   assert.ok(m.marginalPerNodeMiB !== null && m.marginalPerNodeMiB > 0 && m.marginalPerNodeMiB < m.rssPerNodeMiB, `marginal ${m.marginalPerNodeMiB ?? 'null'} < amortized ${m.rssPerNodeMiB}`)
 })
 
+test('nodes no order names (more nodes than orders) have empty logs, and that is not a failure', async () => {
+  const r = await runSim({ nodes: 7, fiduciaries: 1, orders: 1, scenario: 'custody', faults: [], seed: 2, concurrency: 1, orderTimeoutMs: 60_000, mode: 'in-process', signal: AbortSignal.timeout(120_000) })
+  assert.equal(r.invariants.filter((i) => !i.ok).map((i) => `${i.name}: ${i.failures.join('; ')}`), [])
+  assert.ok(r.ok)
+  assert.is(r.invariants.find((i) => i.name === 'logs-audit')?.checked, 7, 'every home audited, the four idle ones too')
+})
+
 test('kill faults are refused in process, before anything starts', async () => {
   await rejects(runSim({ nodes: 3, fiduciaries: 1, orders: 2, scenario: 'custody', faults: ['kill'], seed: 1, concurrency: 1, orderTimeoutMs: 10_000, mode: 'in-process' }),
     (e: Error) => e.name === 'SimOptionsError' && /kill faults need each node in its own process/.test(e.message))
