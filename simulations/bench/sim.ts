@@ -35,7 +35,7 @@ import type { SimResult } from '../sim/result.ts'
 
 export const figures = ['sim.']
 
-const BUDGET_MS = 230_000
+const BUDGET_MS = 160_000
 /** Predictions are scaled up by this (a loaded machine starts many nodes more slowly than few). */
 const MARGIN = 1.4
 const ORDERS = 100
