@@ -29,9 +29,16 @@ test('bitswap serves identity documents and refuses log entries and envelopes', 
     assert.ok(head !== undefined)
     assert.is(await asker.parts.stores.blockstore.has(head.cid), false, 'the asker does not hold the head block')
 
-    // The holder's own identity document: served (the asker fetches it by CID).
+    // The holder's own identity document: served (the asker fetches it by CID). Bitswap now and
+    // then loses a want sent while the connection's streams are still being negotiated (seen
+    // without any filter in place: the holder's ledger never hears of it), so the positive control
+    // asks up to three times.
     await asker.parts.stores.blockstore.delete(holder.identity.cid)
-    const doc = await fetchBytes(asker, holder.identity.cid, 10_000)
+    let doc: Uint8Array | undefined
+    for (let attempt = 0; attempt < 3 && doc === undefined; attempt++) {
+      doc = await fetchBytes(asker, holder.identity.cid, 5_000).catch(() => undefined)
+    }
+    assert.ok(doc !== undefined, 'the identity document was fetched over bitswap')
     assert.equal(doc, holder.identity.bytes)
 
     // Its log head and the envelope it sent: not served, whoever asks.
