@@ -6,13 +6,13 @@
 // and the log verifies every entry's hash and signature, so `readFact` checks shape (fields,
 // lengths, handles) but repeats no cryptography. An entry that does not parse is not a custody
 // fact: the reducers leave the state as it is (a reducer must never throw on replay).
-import { CID } from 'multiformats/cid'
+import type { CID } from 'multiformats/cid'
 import { CUSTODY_ROLES, isHandle, PROOF_OF_POSSESSION_LENGTH, BITCOIN_NETWORKS, type BitcoinNetwork, type CustodyRole } from '../../crypto/index.ts'
 import type { IpldValue, LogEntry } from '../state/types.ts'
 import {
   CUSTODY_FACTS, CUSTODY_VERSION, type CustodyFact, type CustodyFactKind, type ImportedShares
 } from './types.ts'
-import { Shape, type Body, cid, cidOrNull, bytes, str, uint, factBody } from '../state/fact-fields.ts'
+import { Shape, type Body, readVersionedFact, cid, cidOrNull, bytes, str, uint, factBody } from '../state/fact-fields.ts'
 
 export interface FactDraft {
   readonly kind: CustodyFactKind
@@ -112,17 +112,7 @@ function decode (kind: CustodyFactKind, b: Body): CustodyFact {
 
 /** The custody fact an entry records, or undefined if the entry is not a (well-formed) custody fact. */
 export function readFact (entry: Pick<LogEntry, 'kind' | 'body'>): CustodyFact | undefined {
-  if (!isCustodyFactKind(entry.kind)) return undefined
-  const b = entry.body
-  if (b === null || b === undefined || typeof b !== 'object' || Array.isArray(b) || b instanceof Uint8Array || CID.asCID(b) !== null) return undefined
-  const body = b as Body
-  if (body.v !== CUSTODY_VERSION) return undefined
-  try {
-    return decode(entry.kind, body)
-  } catch (err) {
-    if (err instanceof Shape) return undefined
-    throw err
-  }
+  return readVersionedFact(entry, isCustodyFactKind, CUSTODY_VERSION, decode)
 }
 
 /** The `custody.rejected` fact for a received envelope this node refused (`error` is a typed error). */

@@ -7,12 +7,12 @@
 // handles) but repeats no cryptography. An entry that does not parse is not an M-Pin fact: the
 // reducer leaves the state as it is (a reducer must never throw on replay). No fact has a field
 // for a share or a secret: fingerprints (hashes) and key-store handles only.
-import { CID } from 'multiformats/cid'
+import type { CID } from 'multiformats/cid'
 import { isCurveName, isHandle, type CurveName } from '../../crypto/index.ts'
 import type { IpldValue, LogEntry } from '../state/types.ts'
 import { FINGERPRINT_LENGTH, isMpinId, MAX_DATE, MAX_DTAS } from './messages.ts'
 import { isIssuanceKind, MPIN_FACTS, MPIN_VERSION, type IssuanceKind, type IssuanceRequest, type MpinFact, type MpinFactKind } from './types.ts'
-import { Shape, type Body, cid, cidOrNull, uint, factBody } from '../state/fact-fields.ts'
+import { Shape, type Body, readVersionedFact, cid, cidOrNull, uint, factBody } from '../state/fact-fields.ts'
 
 export interface MpinFactDraft {
   readonly kind: MpinFactKind
@@ -110,17 +110,7 @@ function decode (kind: MpinFactKind, b: Body): MpinFact {
 
 /** The M-Pin fact an entry records, or undefined if the entry is not a (well-formed) M-Pin fact. */
 export function readFact (entry: Pick<LogEntry, 'kind' | 'body'>): MpinFact | undefined {
-  if (!isMpinFactKind(entry.kind)) return undefined
-  const b = entry.body
-  if (b === null || b === undefined || typeof b !== 'object' || Array.isArray(b) || b instanceof Uint8Array || CID.asCID(b) !== null) return undefined
-  const body = b as Body
-  if (body.v !== MPIN_VERSION) return undefined
-  try {
-    return decode(entry.kind, body)
-  } catch (err) {
-    if (err instanceof Shape) return undefined
-    throw err
-  }
+  return readVersionedFact(entry, isMpinFactKind, MPIN_VERSION, decode)
 }
 
 /** The `mpin.rejected` fact for a received envelope this node refused (`error` is a typed error). */

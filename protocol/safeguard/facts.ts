@@ -7,14 +7,14 @@
 // lengths, handles) but repeats no validation of the terms. An entry that does not parse is not a
 // safeguard fact: the reducer leaves the state as it is (a reducer must never throw on replay).
 // No fact has a field for a secret or a share: only commitments, public keys and key-store handles.
-import { CID } from 'multiformats/cid'
+import type { CID } from 'multiformats/cid'
 import { isHandle } from '../../crypto/index.ts'
 import type { IpldValue, LogEntry } from '../state/types.ts'
 import { MAX_FIDUCIARIES } from './sharing.ts'
 import {
   REQUESTERS, SAFEGUARD_FACTS, SAFEGUARD_VERSION, type DepositTerms, type Requesters, type SafeguardFact, type SafeguardFactKind
 } from './types.ts'
-import { Shape, type Body, cid, cidOrNull, bytes, str, uint, factBody } from '../state/fact-fields.ts'
+import { Shape, type Body, readVersionedFact, cid, cidOrNull, bytes, str, uint, factBody } from '../state/fact-fields.ts'
 
 export interface FactDraft {
   readonly kind: SafeguardFactKind
@@ -118,17 +118,7 @@ function decode (kind: SafeguardFactKind, b: Body): SafeguardFact {
 
 /** The safeguard fact an entry records, or undefined if the entry is not a (well-formed) safeguard fact. */
 export function readFact (entry: Pick<LogEntry, 'kind' | 'body'>): SafeguardFact | undefined {
-  if (!isSafeguardFactKind(entry.kind)) return undefined
-  const b = entry.body
-  if (b === null || b === undefined || typeof b !== 'object' || Array.isArray(b) || b instanceof Uint8Array || CID.asCID(b) !== null) return undefined
-  const body = b as Body
-  if (body.v !== SAFEGUARD_VERSION) return undefined
-  try {
-    return decode(entry.kind, body)
-  } catch (err) {
-    if (err instanceof Shape) return undefined
-    throw err
-  }
+  return readVersionedFact(entry, isSafeguardFactKind, SAFEGUARD_VERSION, decode)
 }
 
 /** The `safeguard.rejected` fact for a received envelope this node refused (`error` is a typed error). */

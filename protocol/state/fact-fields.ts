@@ -1,4 +1,4 @@
-// Field readers shared by the services' fact decoders (custody, M-Pin, safeguard): each reads one
+// Field readers shared by the services' fact decoders (custody, M-Pin, safeguard, threshold): each reads one
 // field of an entry body and throws `Shape` (naming the field) when it is not what the fact says.
 // The decoders catch `Shape` and report the entry as not a fact of theirs.
 import { CID } from 'multiformats/cid'
@@ -7,6 +7,31 @@ import type { IpldValue } from './types.ts'
 export class Shape extends Error {}
 
 export type Body = Readonly<Record<string, unknown>>
+
+/**
+ * The fact an entry records: `decode(kind, body)` when the kind is one of the service's (`isKind`)
+ * and the body a map of its `version`; undefined for anything else, a malformed body included
+ * (`decode` throws Shape). Other errors propagate.
+ */
+export function readVersionedFact<K extends string, F> (
+  entry: { readonly kind: string, readonly body?: IpldValue },
+  isKind: (kind: string) => kind is K,
+  version: number,
+  decode: (kind: K, body: Body) => F
+): F | undefined {
+  const kind = entry.kind
+  if (!isKind(kind)) return undefined
+  const b = entry.body
+  if (b === null || b === undefined || typeof b !== 'object' || Array.isArray(b) || b instanceof Uint8Array || CID.asCID(b) !== null) return undefined
+  const body = b as Body
+  if (body.v !== version) return undefined
+  try {
+    return decode(kind, body)
+  } catch (err) {
+    if (err instanceof Shape) return undefined
+    throw err
+  }
+}
 
 /** The body recording a fact: `{ v, ...fields }` (the fact's kind becomes the entry's kind). */
 export function factBody (version: number, fields: Readonly<Record<string, unknown>>): Record<string, IpldValue> {

@@ -11,7 +11,7 @@
 // dealing that the complaint excludes.
 import { CID } from 'multiformats/cid'
 import { BITCOIN_NETWORKS, isHandle, PROOF_OF_POSSESSION_LENGTH, type BitcoinNetwork } from '../../crypto/index.ts'
-import { Shape, type Body, cid, cidOrNull, bytes, str, uint, factBody } from '../state/fact-fields.ts'
+import { Shape, type Body, readVersionedFact, cid, cidOrNull, bytes, str, uint, factBody } from '../state/fact-fields.ts'
 import type { IpldValue, LogEntry } from '../state/types.ts'
 import { MAX_FIDUCIARIES } from './messages.ts'
 import {
@@ -221,17 +221,7 @@ function decode (kind: ThresholdFactKind, b: Body): ThresholdFact {
 
 /** The threshold fact an entry records, or undefined if the entry is not a (well-formed) threshold fact. */
 export function readFact (entry: Pick<LogEntry, 'kind' | 'body'>): ThresholdFact | undefined {
-  if (!isThresholdFactKind(entry.kind)) return undefined
-  const b = entry.body
-  if (b === null || b === undefined || typeof b !== 'object' || Array.isArray(b) || b instanceof Uint8Array || CID.asCID(b) !== null) return undefined
-  const body = b as Body
-  if (body.v !== THRESHOLD_VERSION) return undefined
-  try {
-    return decode(entry.kind, body)
-  } catch (err) {
-    if (err instanceof Shape) return undefined
-    throw err
-  }
+  return readVersionedFact(entry, isThresholdFactKind, THRESHOLD_VERSION, decode)
 }
 
 /** The `threshold.rejected` fact for a received envelope this node refused (`error` is a typed error). */
