@@ -87,7 +87,16 @@ export interface NodeOptions {
    * running (start is idempotent) and never stops it.
    */
   readonly cryptoPool?: CryptoPool
+  /**
+   * Bound on each network-facing step of `stop()` (services, admin socket, dispatcher, sync,
+   * directory, Helia, libp2p), in ms (default 10 s). A step that does not finish in time is logged
+   * and left behind, so a stuck peer or service cannot keep the node from closing its stores.
+   */
+  readonly stopStepTimeoutMs?: number
 }
+
+/** Default bound on one network-facing step of `stop()`. */
+export const STOP_STEP_TIMEOUT_MS = 10_000
 
 /** Smallest signature batch handed to the pool; smaller ones are checked in this thread. */
 export const POOL_MIN_BATCH = 64
@@ -377,22 +386,34 @@ export class MilagroNode extends EventEmitter<NodeEvents> {
   async #stop (): Promise<void> {
     const r = this.#running as Running
     const log = this.logger
-    const step = async (what: string, fn: () => Promise<void> | void): Promise<void> => {
+    const boundMs = this.#options.stopStepTimeoutMs ?? STOP_STEP_TIMEOUT_MS
+    const step = async (what: string, fn: () => Promise<void> | void, bounded = false): Promise<void> => {
+      let timer: ReturnType<typeof setTimeout> | undefined
       try {
-        await fn()
+        const done = Promise.resolve().then(fn)
+        if (!bounded) await done
+        else {
+          // The step goes on in the background if it overruns; its late failure is logged too.
+          done.catch((err: unknown) => { if (timer === undefined) log.error({ err }, `stopping ${what} failed after its time bound`) })
+          await Promise.race([done, new Promise<never>((_resolve, reject) => {
+            timer = setTimeout(() => { timer = undefined; reject(new Error(`stopping ${what} did not finish within ${boundMs} ms; going on without it`)) }, boundMs)
+          })])
+        }
       } catch (err) {
         log.error({ err }, `stopping ${what} failed`)
+      } finally {
+        if (timer !== undefined) clearTimeout(timer)
       }
     }
-    for (const service of this.#services.splice(0).reverse()) await step('service', async () => { await service.stop() })
-    await step('admin socket', async () => { await r.admin?.stop() })
+    for (const service of this.#services.splice(0).reverse()) await step('service', async () => { await service.stop() }, true)
+    await step('admin socket', async () => { await r.admin?.stop() }, true)
     r.redial.stop()
-    await step('dispatcher', async () => { await r.dispatcher.stop() })
-    await step('sync', async () => { await r.sync.stop() })
-    await step('directory', async () => { await r.directory.stop() })
-    await step('delivery', async () => { await r.libp2p.unhandle(DELIVERY_PROTOCOL) })
-    await step('helia', async () => { await r.helia.stop() })
-    await step('libp2p', async () => { await r.libp2p.stop() })
+    await step('dispatcher', async () => { await r.dispatcher.stop() }, true)
+    await step('sync', async () => { await r.sync.stop() }, true)
+    await step('directory', async () => { await r.directory.stop() }, true)
+    await step('delivery', async () => { await r.libp2p.unhandle(DELIVERY_PROTOCOL) }, true)
+    await step('helia', async () => { await r.helia.stop() }, true)
+    await step('libp2p', async () => { await r.libp2p.stop() }, true)
     await step('log', async () => { await r.log.stop() })
     await step('p2p db', async () => { await r.db.level.close() })
     await step('stores', async () => { await r.stores.stop() })
