@@ -15,17 +15,17 @@
 //     again — it acknowledges what it still holds as duplicates — when
 //       · the recorded head is no longer in the peer's log (`at` differs or is null: a log lost or
 //         rebuilt as another chain), or
-//       · the peer's head is behind what this node knows its log held: the recorded head's seq
-//         (−1 when the record is empty) plus the envelopes the peer acknowledged as new since that
-//         record (each is one entry of its log; counted from the dispatcher's acknowledgements,
-//         sublevel key `acked/<identity>`) — this catches a log lost by a peer whose last recorded
-//         head was empty, and one restored from a copy older than what it had acknowledged; or
+//       · the peer's log is empty but this node knows it held entries: the recorded head, or
+//         envelopes the peer acknowledged as new since that record (each is one entry of its log;
+//         counted from the dispatcher's acknowledgements, sublevel key `acked/<identity>`) — a log
+//         lost by a peer whose last recorded head was empty; or its head is below the recorded
+//         one; or
 //       · the peer says it was restored, with a `restored` value this node has not handled yet
 //         (recorded as `restored/<identity>`): a restored log may lack whatever came after the
 //         copy it was rebuilt from, whatever the heads say.
 //     The new head is recorded (sublevel `sync`, `head/<identity>`) and the count starts again.
-//     The count is a lower bound taken as acknowledgements arrive, so an acknowledgement racing a
-//     hello may make one reset more (harmless: duplicates are acknowledged as such), not one less.
+//     The count is not compared with a non-empty head: acknowledgements of envelopes delivered on
+//     the new connection race the hello, and a false reset would re-send the peer's whole history.
 //   - The dispatcher is kicked for the peer's identity, cancelling backoff: the backlog (every
 //     envelope addressed to the peer that it has not acknowledged) leaves at once as one pipelined
 //     delivery stream, in windows of up to MAX_BATCH envelopes that the receiver verifies and
@@ -291,8 +291,12 @@ export class Sync extends EventEmitter<SyncEvents> {
       const acked = await this.#ackedCount(identity)
       const unchanged = probed !== undefined && current !== undefined && current.seq === probed.seq && current.cid.equals(probed.cid)
       const forked = unchanged && (at === null || !at.equals(probed.cid))
+      // Only an empty log is judged by the count: acknowledgements of envelopes delivered on this
+      // connection race the hello (the peer composed it before appending them), and a reset
+      // re-sends everything ever sent to the peer. A log lost in part is caught by `forked` (its
+      // recorded head is gone) or by the restore mark.
       const known = (current?.seq ?? -1) + acked
-      const behind = (hello.head?.seq ?? -1) < known
+      const behind = hello.head === null ? known >= 0 : hello.head.seq < (current?.seq ?? -1)
       const seenRestore = await this.#c.index.get(`restored/${identity}`)
       const restored = hello.restored !== undefined && (seenRestore === undefined || !equalBytes(seenRestore, hello.restored))
       const record: PeerHead = { identity, peer: peer.toString(), head: hello.head, at: Date.now() }
