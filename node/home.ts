@@ -103,6 +103,12 @@ export interface UnsealOptions {
   /** Gets the key store's own lines (the software store's warning) and the migration line; default silent. */
   readonly logger?: Logger
   readonly signal?: AbortSignal
+  /**
+   * The home's key store, to unseal with and leave running (`milagro start` hands the same one to
+   * the services, so a passphrase is stretched and a token logged into once). Default: one of its
+   * own, stopped again.
+   */
+  readonly keystore?: KeyStore
 }
 
 export interface InitOptions extends Partial<Omit<ConfigInput, 'version'>> {
@@ -117,7 +123,7 @@ export interface InitOptions extends Partial<Omit<ConfigInput, 'version'>> {
 
 /** Starts the home's key store for the node keys; NodeKeysLockedError naming `path` when it cannot. */
 async function startKeyStore (home: Pick<OpenedHome, 'paths' | 'config'>, path: string, existingKek: boolean, options?: UnsealOptions): Promise<KeyStore> {
-  const keystore = keyStoreFor(home, options?.logger ?? silentLogger())
+  const keystore = options?.keystore ?? keyStoreFor(home, options?.logger ?? silentLogger())
   try {
     await keystore.start({ existingKek, ...(options?.signal === undefined ? {} : { signal: options.signal }) })
   } catch (err) {
@@ -205,7 +211,7 @@ export async function unsealHome (home: OpenedHome, options?: UnsealOptions): Pr
     const keys = await unsealNodeKeys(home, keystore, options)
     return { paths, config: home.config, keys }
   } finally {
-    await keystore.stop()
+    if (options?.keystore === undefined) await keystore.stop()
   }
 }
 

@@ -7,6 +7,7 @@ import { defaultHome, homePaths, initHome, openHome, unsealHome } from '../home.
 import { componentLogger, createLogger } from '../logger.ts'
 import { createNode } from '../node.ts'
 import { nodeServices } from '../services/compose.ts'
+import { keyStoreFor } from '../services/keystore.ts'
 
 export function register (program: Command): void {
   program.command('start')
@@ -25,9 +26,11 @@ export function register (program: Command): void {
       const logger = createLogger({ level: opened.config.log.level })
       if (!coreDumpsFiltered) logger.warn('this platform cannot keep memory out of core dumps (no /proc/self/coredump_filter): disable them (ulimit -c 0)')
       // The node keys are unsealed once, here, by the home's key store (a legacy plaintext key file is sealed and removed).
-      const home = await unsealHome(opened, { logger: componentLogger(logger, 'node-keys') })
+      // One key store for both, so a passphrase is stretched (or a token logged into) once.
+      const keystore = keyStoreFor(opened, componentLogger(logger, 'keystore'))
+      const home = await unsealHome(opened, { logger: componentLogger(logger, 'node-keys'), keystore })
       // The services (reducers, key store, custody, REST API) run on top of the node.
-      const { options: services } = nodeServices(home, logger)
+      const { options: services } = nodeServices(home, logger, { keystore })
       const node = createNode(home, { logger, ...services })
       const stopped = new Promise<void>((resolve) => { node.once('node:stopped', resolve) })
       let signals = 0

@@ -42,6 +42,8 @@ export interface ServicesInit {
   readonly api?: Partial<ApiInit> | false
   /** Log replication for backups (default: config.backup); false: none. */
   readonly replication?: ReplicationInit | false
+  /** The home's key store (default: a new one); the custody service starts it if needed and stops it. */
+  readonly keystore?: KeyStore
 }
 
 /** The running services of one node, filled in as they start. */
@@ -66,7 +68,7 @@ export function nodeServices (home: LoadedHome, logger: Logger, init: ServicesIn
   const services: Services = { custody: undefined, mpin: undefined, safeguard: undefined, threshold: undefined, backups: undefined, keystore: undefined, api: undefined, replication: undefined }
   const factories: Array<(node: MilagroNode) => NodeService> = [
     (node) => {
-      const keystore = countingKeyStore(keyStoreFor(home, componentLogger(logger, 'keystore')), node.metrics.keystoreOperations)
+      const keystore = countingKeyStore(init.keystore ?? keyStoreFor(home, componentLogger(logger, 'keystore')), node.metrics.keystoreOperations)
       const custody = new CustodyService({ node: custodyPort(node), keystore, logger: componentLogger(logger, 'custody') }, {
         roles: home.config.roles,
         network: home.config.custody.network,

@@ -52,6 +52,8 @@ test('start creates a missing home (MILAGRO_HOME), runs until SIGTERM, then stop
     assert.is(result.code, 0, result.err)
     assert.match(result.out, /created one with default settings/)
     assert.match(result.out, /node stopped/)
+    // The node keys and the services share one key store: it starts (and warns) once.
+    assert.is((result.out + result.err).split('NO HSM PROTECTS THIS NODE').length - 1, 1, 'the key store started once')
     assert.is(await stat(homePaths(home).adminSocketPath).then(() => 'present', () => 'gone'), 'gone')
   } finally {
     await rm(base, { recursive: true, force: true })
