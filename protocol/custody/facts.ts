@@ -7,12 +7,12 @@
 // lengths, handles) but repeats no cryptography. An entry that does not parse is not a custody
 // fact: the reducers leave the state as it is (a reducer must never throw on replay).
 import type { CID } from 'multiformats/cid'
-import { CUSTODY_ROLES, isHandle, PROOF_OF_POSSESSION_LENGTH, BITCOIN_NETWORKS, type BitcoinNetwork, type CustodyRole } from '../../crypto/index.ts'
+import { CUSTODY_ROLES, PROOF_OF_POSSESSION_LENGTH, BITCOIN_NETWORKS, type BitcoinNetwork, type CustodyRole } from '../../crypto/index.ts'
 import type { IpldValue, LogEntry } from '../state/types.ts'
 import {
   CUSTODY_FACTS, CUSTODY_VERSION, type CustodyFact, type CustodyFactKind, type ImportedShares
 } from './types.ts'
-import { Shape, type Body, readVersionedFact, cid, cidOrNull, bytes, str, uint, factBody } from '../state/fact-fields.ts'
+import { Shape, type Body, readVersionedFact, handle, cid, cidOrNull, bytes, str, uint, factBody } from '../state/fact-fields.ts'
 
 export interface FactDraft {
   readonly kind: CustodyFactKind
@@ -32,11 +32,6 @@ export function factEntry (fact: CustodyFact): FactDraft {
 }
 
 
-function handle (b: Body, k: string): string {
-  const v = b[k]
-  if (!isHandle(v)) throw new Shape(k)
-  return v
-}
 
 function network (b: Body): BitcoinNetwork {
   const v = str(b, 'network')

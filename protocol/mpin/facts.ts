@@ -8,11 +8,11 @@
 // reducer leaves the state as it is (a reducer must never throw on replay). No fact has a field
 // for a share or a secret: fingerprints (hashes) and key-store handles only.
 import type { CID } from 'multiformats/cid'
-import { isCurveName, isHandle, type CurveName } from '../../crypto/index.ts'
+import { isCurveName, type CurveName } from '../../crypto/index.ts'
 import type { IpldValue, LogEntry } from '../state/types.ts'
 import { FINGERPRINT_LENGTH, isMpinId, MAX_DATE, MAX_DTAS } from './messages.ts'
 import { isIssuanceKind, MPIN_FACTS, MPIN_VERSION, type IssuanceKind, type IssuanceRequest, type MpinFact, type MpinFactKind } from './types.ts'
-import { Shape, type Body, readVersionedFact, cid, cidOrNull, uint, factBody } from '../state/fact-fields.ts'
+import { Shape, type Body, readVersionedFact, handle, cid, cidOrNull, uint, factBody } from '../state/fact-fields.ts'
 
 export interface MpinFactDraft {
   readonly kind: MpinFactKind
@@ -38,11 +38,6 @@ function str (b: Body, k: string, max = 512): string {
   return v
 }
 
-function handle (b: Body, k: string): string {
-  const v = b[k]
-  if (!isHandle(v)) throw new Shape(k)
-  return v
-}
 
 function curve (b: Body): CurveName {
   const v = b.curve

@@ -8,13 +8,12 @@
 // safeguard fact: the reducer leaves the state as it is (a reducer must never throw on replay).
 // No fact has a field for a secret or a share: only commitments, public keys and key-store handles.
 import type { CID } from 'multiformats/cid'
-import { isHandle } from '../../crypto/index.ts'
 import type { IpldValue, LogEntry } from '../state/types.ts'
 import { MAX_FIDUCIARIES } from './sharing.ts'
 import {
   REQUESTERS, SAFEGUARD_FACTS, SAFEGUARD_VERSION, type DepositTerms, type Requesters, type SafeguardFact, type SafeguardFactKind
 } from './types.ts'
-import { Shape, type Body, readVersionedFact, cid, cidOrNull, bytes, str, uint, factBody } from '../state/fact-fields.ts'
+import { Shape, type Body, readVersionedFact, handle, handleOrNull, cid, cidOrNull, bytes, str, uint, factBody } from '../state/fact-fields.ts'
 
 export interface FactDraft {
   readonly kind: SafeguardFactKind
@@ -40,15 +39,7 @@ function index (b: Body): number {
   return i
 }
 
-function handle (b: Body, k: string): string {
-  const v = b[k]
-  if (!isHandle(v)) throw new Shape(k)
-  return v
-}
 
-function handleOrNull (b: Body, k: string): string | null {
-  return b[k] === null ? null : handle(b, k)
-}
 
 function list<T> (b: Body, k: string, read: (v: unknown) => T): T[] {
   const v = b[k]

@@ -2,6 +2,7 @@
 // field of an entry body and throws `Shape` (naming the field) when it is not what the fact says.
 // The decoders catch `Shape` and report the entry as not a fact of theirs.
 import { CID } from 'multiformats/cid'
+import { isHandle } from '../../crypto/index.ts'
 import type { IpldValue } from './types.ts'
 
 export class Shape extends Error {}
@@ -66,4 +67,15 @@ export function uint (b: Body, k: string): number {
   const v = b[k]
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new Shape(k)
   return v
+}
+
+/** A key-store handle (never a secret: where the secret lives). */
+export function handle (b: Body, k: string): string {
+  const v = b[k]
+  if (!isHandle(v)) throw new Shape(k)
+  return v
+}
+
+export function handleOrNull (b: Body, k: string): string | null {
+  return b[k] === null ? null : handle(b, k)
 }

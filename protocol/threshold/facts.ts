@@ -10,8 +10,8 @@
 // commitments, public keys, CIDs and key-store handles — and a complaint's evidence, a share of a
 // dealing that the complaint excludes.
 import { CID } from 'multiformats/cid'
-import { BITCOIN_NETWORKS, isHandle, PROOF_OF_POSSESSION_LENGTH, type BitcoinNetwork } from '../../crypto/index.ts'
-import { Shape, type Body, readVersionedFact, cid, cidOrNull, bytes, str, uint, factBody } from '../state/fact-fields.ts'
+import { BITCOIN_NETWORKS, PROOF_OF_POSSESSION_LENGTH, type BitcoinNetwork } from '../../crypto/index.ts'
+import { Shape, type Body, readVersionedFact, handle, handleOrNull, cid, cidOrNull, bytes, str, uint, factBody } from '../state/fact-fields.ts'
 import type { IpldValue, LogEntry } from '../state/types.ts'
 import { MAX_FIDUCIARIES } from './messages.ts'
 import {
@@ -36,15 +36,7 @@ export function factEntry (fact: ThresholdFact): FactDraft {
   return { kind, body: factBody(THRESHOLD_VERSION, rest) }
 }
 
-function handle (b: Body, k: string): string {
-  const v = b[k]
-  if (!isHandle(v)) throw new Shape(k)
-  return v
-}
 
-function handleOrNull (b: Body, k: string): string | null {
-  return b[k] === null ? null : handle(b, k)
-}
 
 function list<T> (b: Body, k: string, read: (v: unknown) => T, max = MAX_FIDUCIARIES): T[] {
   const v = b[k]
