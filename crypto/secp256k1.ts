@@ -2,6 +2,7 @@
 // The custody service adds its share arithmetic here.
 import { secp256k1 } from '@noble/curves/secp256k1.js'
 import { InvalidKeyError } from './errors.ts'
+import { baseMultiply } from './libsecp256k1.ts'
 
 export const SECP256K1_PUBLIC_KEY_LENGTH = 33
 
@@ -16,11 +17,7 @@ export function assertSecp256k1PublicKey (bytes: Uint8Array): void {
 }
 
 export function secp256k1PublicKey (secretKey: Uint8Array): Uint8Array {
-  try {
-    return secp256k1.getPublicKey(secretKey, true)
-  } catch (err) {
-    throw new InvalidKeyError('not a valid secp256k1 secret key', { cause: err })
-  }
+  return baseMultiply(secretKey, 'secp256k1 secret key') // InvalidKeyError for a bad key
 }
 
 export function generateSecp256k1SecretKey (): Uint8Array {

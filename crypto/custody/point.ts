@@ -11,6 +11,7 @@ import { ECDH } from 'node:crypto'
 import { secp256k1 } from '@noble/curves/secp256k1.js'
 import { bytesToNumberBE, numberToBytesBE } from '@noble/curves/utils.js'
 import { InvalidKeyError } from '../errors.ts'
+import { baseMultiply } from '../libsecp256k1.ts'
 
 export type Point = typeof secp256k1.Point.BASE
 
@@ -100,7 +101,12 @@ export function encodeSecretKey (k: bigint, what: string): Uint8Array {
   return numberToBytesBE(k, SECRET_KEY_LENGTH)
 }
 
-/** k·G, compressed. Constant-time multiplication (noble's `multiply`). */
+/** k·G, compressed, for k in [1, n−1]. Constant-time multiplication (libsecp256k1's, libsecp256k1.ts). */
 export function publicKeyOfScalar (k: bigint): Uint8Array {
-  return secp256k1.Point.BASE.multiply(k).toBytes(true)
+  const bytes = numberToBytesBE(k, SECRET_KEY_LENGTH)
+  try {
+    return baseMultiply(bytes)
+  } finally {
+    bytes.fill(0)
+  }
 }

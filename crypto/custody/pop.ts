@@ -7,7 +7,7 @@
 // announced key stops the attack (Ristenpart–Yilek 2007: the PoP must be domain-separated from
 // any other use of the key, which the tag and context below provide).
 //
-// Construction — a BIP-340 Schnorr signature (bip340.ts signs, noble's `schnorr` verifies) over a tagged hash:
+// Construction — a BIP-340 Schnorr signature (bip340.ts signs, libsecp256k1 verifies) over a tagged hash:
 //
 //   m     = SHA-256(SHA-256(tag) ‖ SHA-256(tag) ‖ encodeKeyContext(ctx) ‖ P)
 //           tag = "milagro/custody/pop/v1", P = the 33-byte compressed public key,
@@ -22,8 +22,8 @@
 // the full compressed P, parity included, so a proof for P does not verify for −P. m is a tagged
 // hash under our own tag, so a PoP can never be a valid signature of a Bitcoin (taproot) sighash or
 // of another context (another order, role or party): a proof cannot be replayed across them.
-import { schnorr } from '@noble/curves/secp256k1.js'
 import { InvalidProofError } from '../errors.ts'
+import { verifyBip340 } from '../libsecp256k1.ts'
 import { signWithPublicKey } from './bip340.ts'
 import { encodeKeyContext, TAG_POP, tagPrefix, taggedHash, type KeyContext } from './context.ts'
 import { decodePublicKey, decodeSecretKey, publicKeyOfScalar } from './point.ts'
@@ -58,11 +58,7 @@ export function verifyProofOfPossession (publicKey: Uint8Array, context: KeyCont
   if (!(proof instanceof Uint8Array) || proof.length !== PROOF_OF_POSSESSION_LENGTH) {
     throw new InvalidProofError(`proof of possession must be ${PROOF_OF_POSSESSION_LENGTH} bytes`)
   }
-  let ok: boolean
-  try {
-    ok = schnorr.verify(proof, possessionMessage(publicKey, context), publicKey.subarray(1))
-  } catch (err) {
-    throw new InvalidProofError('proof of possession is malformed', { cause: err })
+  if (!verifyBip340(possessionMessage(publicKey, context), publicKey.subarray(1), proof)) {
+    throw new InvalidProofError('proof of possession does not verify for this key and context')
   }
-  if (!ok) throw new InvalidProofError('proof of possession does not verify for this key and context')
 }

@@ -12,17 +12,18 @@
 // accept a public share only with a valid proof of possession for its order context.
 // Scalars are JS bigints: memory holding them cannot be wiped, and bigint addition is not
 // guaranteed constant-time (see the README's Security section).
-import { secp256k1 } from '@noble/curves/secp256k1.js'
 import { equalBytes } from '../bytes.ts'
 import { CommitmentMismatchError } from '../errors.ts'
-import { CURVE_ORDER, decodePublicKey, decodeSecretKey, encodePoint, encodeSecretKey, publicKeyOfScalar } from './point.ts'
+import { addPoints } from '../libsecp256k1.ts'
+import { CURVE_ORDER, decodePublicKey, decodeSecretKey, encodeSecretKey, publicKeyOfScalar } from './point.ts'
 
 /** W = S₁ + S₂ + … as a 33-byte compressed key. InvalidKeyError for a bad key or a sum at infinity. */
 export function combinePublicKeys (...publicKeys: readonly Uint8Array[]): Uint8Array {
   if (publicKeys.length === 0) throw new RangeError('combinePublicKeys needs at least one public key')
-  let sum = secp256k1.Point.ZERO
-  for (const key of publicKeys) sum = sum.add(decodePublicKey(key))
-  return encodePoint(sum, 'sum of the public keys')
+  let sum = publicKeys[0] as Uint8Array
+  decodePublicKey(sum) // checked (and kept decoded) even when it is the only key
+  for (const key of publicKeys.slice(1)) sum = addPoints(sum, key, 'sum of the public keys')
+  return sum.slice()
 }
 
 /** w = s₁ + s₂ + … mod n as a 32-byte secret key. InvalidKeyError for a bad share or a zero sum. */

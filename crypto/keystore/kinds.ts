@@ -12,8 +12,8 @@
 // Scalars are drawn by rejection sampling from node's CSPRNG (OpenSSL), masked to the bit length
 // of the order, so they are exactly uniform; zero is excluded (a zero share is not a secret).
 import { createHash, randomFillSync } from 'node:crypto'
-import { secp256k1 } from '@noble/curves/secp256k1.js'
 import { InvalidKeyError } from '../errors.ts'
+import { baseMultiply } from '../libsecp256k1.ts'
 import { UnsupportedKindError } from './errors.ts'
 import { isSecretKind } from './handle.ts'
 import type { SecretKind } from './types.ts'
@@ -97,6 +97,6 @@ export function secretCommitment (kind: SecretKind, secret: Uint8Array): Uint8Ar
 
 /** The public part of a (valid) secret, see the file header. */
 export function publicPartOf (kind: SecretKind, secret: Uint8Array): Uint8Array {
-  if (kind === 'secp256k1') return secp256k1.getPublicKey(secret, true)
+  if (kind === 'secp256k1') return baseMultiply(secret, 'secp256k1 secret')
   return secretCommitment(kind, secret)
 }

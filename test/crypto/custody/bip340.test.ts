@@ -8,7 +8,8 @@ import fc from 'fast-check'
 import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js'
 import { bytesToNumberBE, numberToBytesBE } from '@noble/curves/utils.js'
 import { signWithPublicKey } from '../../../crypto/custody/bip340.ts'
-import { toHex } from '../../vectors.ts'
+import { hex, toHex } from '../../vectors.ts'
+import { BIP340 } from '../bip340-vectors.ts'
 
 const N = secp256k1.Point.CURVE().n
 const scalar = fc.bigInt({ min: 1n, max: N - 1n })
@@ -17,6 +18,18 @@ const throwsNamed = (fn: () => unknown, name: string): void => {
   try { fn() } catch (err) { assert.is((err as Error).name, name); return }
   assert.unreachable(`expected ${name}`)
 }
+
+test('BIP-340 test vectors 0–3 (bitcoin/bips, bip-0340/test-vectors.csv; rows in bip340-vectors.ts): the published signatures', () => {
+  let signed = 0
+  for (const [i, sk, pk, aux, msg, sig] of BIP340) {
+    if (sk === '') continue
+    const P = secp256k1.getPublicKey(hex(sk), true)
+    assert.is(toHex(P.subarray(1)), pk.toLowerCase(), `vector ${i} key`)
+    assert.is(toHex(signWithPublicKey(hex(msg), bytesToNumberBE(hex(sk)), P, hex(aux))), sig.toLowerCase(), `vector ${i}`)
+    signed++
+  }
+  assert.is(signed, 4)
+})
 
 test('property: the same bytes as noble schnorr.sign for the same (m, d, aux), and noble verifies them', () => {
   const parities = new Set<number>()
