@@ -12,6 +12,10 @@
 //     indexed, sent envelopes are queued again (idempotent; a recipient that already has one
 //     acknowledges it as a duplicate). So an envelope in the log is never lost and never
 //     appended twice, whatever instant the process dies at.
+//   - `recent` hands out the envelopes appended last (RECENT_MAX of them, decoded, once durable):
+//     a service opens a received envelope right after its append, and reading its block back from
+//     LevelDB and decoding it again was a measurable share of a node's CPU. A miss (older
+//     envelopes, after a restart) is read from the blockstore as before.
 import * as dagCbor from '@ipld/dag-cbor'
 import type { CID } from 'multiformats/cid'
 import { decodeEnvelope, LOG_KINDS, type DecodedEnvelope } from '../../protocol/index.ts'
@@ -34,11 +38,17 @@ export interface EnvelopeLogComponents {
 }
 
 const WATERMARK = 'meta/indexed'
+/** Decoded envelopes kept for `recent` (sent and received, newest): at most this many… */
+export const RECENT_MAX = 1024
+/** …holding at most this many envelope bytes (a larger envelope is not kept). */
+export const RECENT_MAX_BYTES = 8 * 1024 * 1024
 const receivedKey = (cid: CID): string => `r/${cid.toString()}`
 
 export class EnvelopeLog implements EnvelopeSink {
   readonly #c: EnvelopeLogComponents
   #inflight = 0
+  readonly #recent = new Map<string, DecodedEnvelope>()
+  #recentBytes = 0
 
   constructor (components: EnvelopeLogComponents) {
     this.#c = components
@@ -60,7 +70,29 @@ export class EnvelopeLog implements EnvelopeSink {
     } finally {
       this.#inflight--
     }
+    for (const e of envelopes) this.#remember(e)
     await this.#advance()
+  }
+
+  /** A durable envelope appended (sent or received) in this run among the last RECENT_MAX, or undefined. */
+  recent (cid: CID): DecodedEnvelope | undefined {
+    return this.#recent.get(cid.toString())
+  }
+
+  #remember (envelope: DecodedEnvelope): void {
+    const size = envelope.bytes.byteLength
+    if (size > RECENT_MAX_BYTES) return
+    this.#forget(envelope.cid.toString()) // re-inserted as the newest
+    this.#recent.set(envelope.cid.toString(), envelope)
+    this.#recentBytes += size
+    while (this.#recent.size > RECENT_MAX || this.#recentBytes > RECENT_MAX_BYTES) this.#forget(this.#recent.keys().next().value as string)
+  }
+
+  #forget (id: string): void {
+    const e = this.#recent.get(id)
+    if (e === undefined) return
+    this.#recent.delete(id)
+    this.#recentBytes -= e.bytes.byteLength
   }
 
   async has (cids: readonly CID[]): Promise<boolean[]> {
@@ -86,6 +118,7 @@ export class EnvelopeLog implements EnvelopeSink {
         { blocks: [{ cid: envelope.cid, bytes: envelope.bytes }], ...(options.signal === undefined ? {} : { signal: options.signal }) }
       )
       seq = a.entry.seq
+      this.#remember(envelope)
       crashPoint('envelope.sent-appended')
       queued = this.#others(envelope)
       await this.#c.outbox.enqueue(envelope, queued)

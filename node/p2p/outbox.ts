@@ -11,6 +11,12 @@
 // (an envelope is ≤ 1 MiB and multi-recipient envelopes are rare), so the outbox needs nothing
 // but its own database. Writes are not fsynced: the log's `envelope.sent` entries are, and the
 // node re-enqueues from them on start (node.ts).
+//
+// Items queued in this run are also kept in memory (up to HELD_MAX_BYTES of envelope bytes), so
+// `peek` reads LevelDB only for items from before a restart or beyond the cap: delivery usually
+// hands over an envelope within milliseconds of its enqueue, and the read and decode of its record
+// were a measurable share of a node's CPU. The database stays the truth: an item is held only
+// once its record is written, and dropped when its record is deleted.
 import * as dagCbor from '@ipld/dag-cbor'
 import type { CID } from 'multiformats/cid'
 import type { Kv } from './db.ts'
@@ -27,12 +33,18 @@ interface QueueRecord { cid: CID, bytes: Uint8Array, enqueued: number }
 
 const pad = (n: number): string => n.toString().padStart(16, '0')
 
+/** Envelope bytes the outbox keeps in memory for items queued in this run (beyond: read from LevelDB). */
+export const HELD_MAX_BYTES = 16 * 1024 * 1024
+
 export class Outbox {
   readonly #db: Kv
   /** recipient → pending keys, oldest first. */
   readonly #queues = new Map<string, string[]>()
   /** `recipient/cid` → key: what is pending, for idempotent enqueue. */
   readonly #pending = new Map<string, string>()
+  /** key → record of items queued in this run (bounded by HELD_MAX_BYTES). */
+  readonly #held = new Map<string, QueueRecord>()
+  #heldBytes = 0
   #next = 0
   #dead = 0
   #open = false
@@ -76,6 +88,13 @@ export class Outbox {
       for (const a of added) this.#unindex(a.recipient, envelope.cid, a.key)
       throw err
     }
+    const held: QueueRecord = { cid: envelope.cid, bytes: envelope.bytes, enqueued: now }
+    for (const a of added) {
+      if (this.#heldBytes + envelope.bytes.byteLength > HELD_MAX_BYTES) break
+      if (this.#pending.get(`${a.recipient}/${envelope.cid.toString()}`) !== a.key) continue // removed while we wrote
+      this.#held.set(a.key, held)
+      this.#heldBytes += envelope.bytes.byteLength
+    }
     return added.length
   }
 
@@ -100,13 +119,18 @@ export class Outbox {
   async peek (recipient: string, limit: number, after = 0): Promise<OutboxItem[]> {
     const keys = (this.#queues.get(recipient) ?? []).slice(after, after + limit)
     if (keys.length === 0) return []
-    const values = await this.#db.getMany(keys)
+    const cold = keys.filter((k) => !this.#held.has(k))
+    const values = cold.length === 0 ? [] : await this.#db.getMany(cold)
+    const read = new Map<string, Uint8Array | undefined>(cold.map((k, i) => [k, values[i]]))
     const out: OutboxItem[] = []
-    for (let i = 0; i < keys.length; i++) {
-      const v = values[i]
-      if (v === undefined) continue // removed while we read
-      const r = dagCbor.decode<QueueRecord>(v)
-      out.push({ key: keys[i] as string, recipient, cid: r.cid, bytes: r.bytes, enqueued: r.enqueued })
+    for (const key of keys) {
+      let r = this.#held.get(key)
+      if (r === undefined) {
+        const v = read.get(key)
+        if (v === undefined) continue // removed while we read
+        r = dagCbor.decode<QueueRecord>(v)
+      }
+      out.push({ key, recipient, cid: r.cid, bytes: r.bytes, enqueued: r.enqueued })
     }
     return out
   }
@@ -115,6 +139,7 @@ export class Outbox {
   async remove (items: readonly OutboxItem[]): Promise<void> {
     if (items.length === 0) return
     await this.#db.batch(items.map((i) => ({ type: 'del' as const, key: i.key })))
+    for (const i of items) this.#release(i.key)
     const byRecipient = new Map<string, Set<string>>()
     for (const i of items) {
       let keys = byRecipient.get(i.recipient)
@@ -141,6 +166,13 @@ export class Outbox {
     this.#dead++
   }
 
+  #release (key: string): void {
+    const r = this.#held.get(key)
+    if (r === undefined) return
+    this.#held.delete(key)
+    this.#heldBytes -= r.bytes.byteLength
+  }
+
   #index (recipient: string, cid: CID, key: string): void {
     let q = this.#queues.get(recipient)
     if (q === undefined) { q = []; this.#queues.set(recipient, q) }
@@ -150,6 +182,7 @@ export class Outbox {
   }
 
   #unindex (recipient: string, cid: CID, key: string): void {
+    this.#release(key)
     const q = this.#queues.get(recipient)
     if (q !== undefined) {
       const i = q.indexOf(key)

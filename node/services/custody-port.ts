@@ -42,6 +42,8 @@ export interface CustodyNode {
 export function custodyPort (node: MilagroNode): CustodyNode {
   const others = (e: DecodedEnvelope): CID[] => e.header.recipients.filter((r) => !r.equals(node.identity.cid))
   const read = async (cid: CID): Promise<DecodedEnvelope | undefined> => {
+    const recent = node.parts.envelopes.recent(cid) // appended in this run: already decoded
+    if (recent !== undefined) return recent
     const [bytes] = await node.parts.stores.blockstore.getBlocks([cid])
     return bytes === undefined ? undefined : decodeEnvelope(bytes)
   }

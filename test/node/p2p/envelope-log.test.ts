@@ -8,7 +8,7 @@ import { LOG_KINDS } from '../../../protocol/state/types.ts'
 import { LevelLog } from '../../../storage/log.ts'
 import { createStores, dataPaths, type Stores } from '../../../storage/stores.ts'
 import { openP2pDb, type P2pDb } from '../../../node/p2p/db.ts'
-import { EnvelopeLog } from '../../../node/p2p/envelope-log.ts'
+import { EnvelopeLog, RECENT_MAX } from '../../../node/p2p/envelope-log.ts'
 import { Outbox } from '../../../node/p2p/outbox.ts'
 import { makeKeys, type TestKeys } from './harness.ts'
 
@@ -85,6 +85,35 @@ test('requeueFor queues every envelope ever sent to one recipient; entryAt answe
     assert.equal((await f.outbox.peek(bob.identity.cid.toString(), 10)).map((i) => i.cid.toString()), [e1.cid.toString(), e3.cid.toString()])
     assert.is((await f.envelopes.entryAt(1))?.toString(), (await f.log.get(1)).cid.toString())
     assert.is(await f.envelopes.entryAt(3), null)
+  } finally {
+    await f?.close()
+    await rm(dir, { recursive: true, force: true })
+  }
+})
+
+test('recent: sent and received envelopes, once durable, decoded; the oldest beyond RECENT_MAX and a restart fall back to the blockstore', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'milagro-envlog-'))
+  let f: Fixture | undefined
+  try {
+    const me = await makeKeys('me')
+    const bob = await makeKeys('bob')
+    f = await open(dir, me)
+    const sent = seal({ identity: me.identity, signer: me.signer }, [bob.identity], 'test/a', { n: 1 })
+    const received = seal({ identity: bob.identity, signer: bob.signer }, [me.identity], 'test/b', { n: 2 })
+    const pending = f.envelopes.append([received])
+    assert.is(f.envelopes.recent(received.cid), undefined, 'not before the append is durable')
+    await pending
+    await f.envelopes.recordSent(sent)
+    assert.is(f.envelopes.recent(sent.cid), sent)
+    assert.is(f.envelopes.recent(received.cid), received)
+    const more = Array.from({ length: RECENT_MAX }, (_, n) => seal({ identity: bob.identity, signer: bob.signer }, [me.identity], 'test/c', { n }))
+    await f.envelopes.append(more)
+    assert.is(f.envelopes.recent(sent.cid), undefined, 'pushed out by newer ones')
+    assert.is(f.envelopes.recent(more[RECENT_MAX - 1]!.cid), more[RECENT_MAX - 1])
+    await f.close()
+    f = await open(dir, me)
+    assert.is(f.envelopes.recent(more[0]!.cid), undefined, 'nothing is carried over a restart')
+    assert.is(await f.envelopes.repair(), 0, 'the watermark reached the head before the close')
   } finally {
     await f?.close()
     await rm(dir, { recursive: true, force: true })
