@@ -1,7 +1,9 @@
 // Helpers for whole-node tests: homes in temp directories, nodes on loopback with fast timers,
-// log inspection, and a child-process node for crash tests (node-child.ts).
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
-import { on } from 'node:events'
+// log inspection, and a child-process node for crash tests (node-child.ts). Every node and child
+// started here is registered with ../teardown.ts as it is created, so that it is stopped at the
+// end of the file even when the test that started it failed before its own teardown knew of it.
+import { spawn, type ChildProcess, type ChildProcessWithoutNullStreams } from 'node:child_process'
+import { on, once } from 'node:events'
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -11,6 +13,7 @@ import { LOG_KINDS } from '../../protocol/state/types.ts'
 import { initHome, loadHome } from '../../node/home.ts'
 import { createNode, type MilagroNode, type NodeOptions } from '../../node/node.ts'
 import { silentLogger } from '../../node/logger.ts'
+import { track } from '../teardown.ts'
 
 export const FAST: NodeOptions = {
   heartbeatIntervalMs: 100,
@@ -27,8 +30,14 @@ export async function makeHome (name: string): Promise<string> {
 
 export async function startNode (dir: string, options: NodeOptions = {}): Promise<MilagroNode> {
   const node = createNode(await loadHome(dir), { logger: silentLogger(), ...FAST, ...options })
+  trackNode(node, dir)
   await node.start()
   return node
+}
+
+/** Registers `node` to be stopped at the end of the test file (../teardown.ts), before it starts. */
+export function trackNode (node: MilagroNode, dir: string): void {
+  track(`node ${dir}`, async () => { await node.stop() })
 }
 
 /** The first TCP listen address of a running node. */
@@ -72,12 +81,11 @@ export async function introduce (a: MilagroNode, b: MilagroNode, signal: AbortSi
     }
   }
   const waits = Promise.all([knows(a, b), knows(b, a)])
-  try {
-    await a.connect(addrOf(b), { signal })
-  } catch (err) {
-    waits.catch(() => {}) // the waits end with the signal; the connect error is the one to report
-    throw err
-  }
+  // Handled at once: the waits can end (with the signal) while the dial is still in flight, and an
+  // unhandled rejection would end the process there and then, skipping every teardown.
+  waits.catch(() => {})
+  // The connect error, if any, is the one to report; the waits then end with the signal.
+  await a.connect(addrOf(b), { signal })
   await waits
 }
 
@@ -100,8 +108,18 @@ export interface ChildNode {
 
 const CHILD = fileURLToPath(new URL('./node-child.ts', import.meta.url))
 
+/** SIGKILLs `child` if it is still running; resolves once it has exited. */
+export async function killChild (child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  const exited = once(child, 'exit')
+  child.kill('SIGKILL')
+  await exited
+}
+
 export function spawnChild (home: string, args: readonly string[] = []): ChildNode {
   const child = spawn(process.execPath, [CHILD, '--home', home, ...args], { stdio: ['pipe', 'pipe', 'pipe'] })
+  const untrack = track(`child node ${home}`, async () => { await killChild(child) })
+  child.once('exit', untrack)
   const messages: Array<Record<string, unknown>> = []
   const waiters = new Set<() => void>()
   const sent: string[] = []

@@ -1,7 +1,10 @@
 // A node in a child process, driven over JSON lines (crash-child.ts): wait for a message, send a
-// command, see how it ended (exit code or signal) and what it wrote on stderr.
+// command, see how it ended (exit code or signal) and what it wrote on stderr. Each process is
+// registered with ../teardown.ts as it is spawned: SIGKILLed at the end of the test file if a
+// failed test left it running.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { createInterface } from 'node:readline'
+import { track } from '../teardown.ts'
 
 export interface Ready {
   readonly identity: string
@@ -26,6 +29,8 @@ export class NodeProcess {
     this.process = spawn(process.execPath, [script, '--home', home, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } })
     this.process.stderr.on('data', (d: Buffer) => { this.#stderr += d.toString() })
     this.process.stdin.on('error', () => {}) // a command written as the child dies
+    const untrack = track(`child process ${script} --home ${home}`, async () => { await this.kill('SIGKILL') })
+    this.process.once('exit', untrack)
     this.exited = new Promise((resolve) => {
       this.process.once('exit', (code, signal) => { resolve({ code, signal }); for (const w of this.#waiters) w() })
     })

@@ -1,6 +1,7 @@
 // A delivery-capable test peer: the harness stack plus outbox, inbound path, delivery protocol and
 // dispatcher, with a LevelDB-backed sink standing in for the node's log (durable, so a peer can be
-// stopped and started again on the same directory).
+// stopped and started again on the same directory). Registered with ../../teardown.ts like the
+// stack it extends; its stop() is idempotent too.
 import type { CID } from 'multiformats/cid'
 import type { VerifiedIdentity } from '../../../protocol/identity.ts'
 import { decodeEnvelope, seal, type DecodedEnvelope } from '../../../protocol/envelope.ts'
@@ -9,6 +10,7 @@ import { Dispatcher, type DispatcherInit } from '../../../node/p2p/dispatcher.ts
 import { Inbound, type EnvelopeSink, type InboundInit } from '../../../node/p2p/inbound.ts'
 import { Outbox } from '../../../node/p2p/outbox.ts'
 import type { Kv } from '../../../node/p2p/db.ts'
+import { track } from '../../teardown.ts'
 import { startStack, type Stack, type StackOptions } from './harness.ts'
 
 /** The node's log, reduced to what delivery needs: durable, keyed by envelope CID, with an append counter. */
@@ -59,6 +61,16 @@ export async function startDeliveryStack (name: string, options: DeliveryStackOp
   await handleDelivery(stack.libp2p, inbound, stack.logger)
   const dispatcher = new Dispatcher({ libp2p: stack.libp2p, outbox, directory: stack.directory, logger: stack.logger }, { initialBackoffMs: 50, maxBackoffMs: 1_000, ...options.dispatcher })
   dispatcher.start()
+  let stopping: Promise<void> | undefined
+  const stop = async (): Promise<void> => {
+    stopping ??= (async () => {
+      await dispatcher.stop()
+      await stack.libp2p.unhandle(DELIVERY_PROTOCOL)
+      await stack.stop()
+    })()
+    await stopping
+  }
+  track(`delivery stack ${name}`, stop)
   return {
     ...stack,
     outbox,
@@ -71,10 +83,6 @@ export async function startDeliveryStack (name: string, options: DeliveryStackOp
       for (const t of to) dispatcher.notify(t.cid.toString())
       return envelope
     },
-    async stop () {
-      await dispatcher.stop()
-      await stack.libp2p.unhandle(DELIVERY_PROTOCOL)
-      await stack.stop()
-    }
+    stop
   }
 }

@@ -1,5 +1,7 @@
 // Test harness for node/p2p/: real libp2p peers on loopback TCP with level stores in temp
-// directories, built from the same factories the node uses. Keys are generated per run.
+// directories, built from the same factories the node uses. Keys are generated per run. Each stack
+// is registered with ../../teardown.ts as it is created: stopped at the end of the file if a failed
+// test left it running. A stack's stop() is idempotent.
 import { mkdtemp, rm } from 'node:fs/promises'
 import { on } from 'node:events'
 import { tmpdir } from 'node:os'
@@ -17,6 +19,7 @@ import { openP2pDb, type P2pDb } from '../../../node/p2p/db.ts'
 import { Directory, type DirectoryInit } from '../../../node/p2p/directory.ts'
 import { createPeerHelia, type PeerHelia } from '../../../node/p2p/helia.ts'
 import { createGater, createPeer, type Peer, type SwitchableGater } from '../../../node/p2p/libp2p.ts'
+import { track } from '../../teardown.ts'
 
 export interface TestKeys {
   readonly name: string
@@ -83,19 +86,9 @@ export async function startStack (name: string, options: StackOptions = {}): Pro
     fetchTimeoutMs: 3_000,
     ...options.directory
   })
-  await libp2p.start()
-  await helia.start()
-  await directory.start()
-  return {
-    dir,
-    keys,
-    libp2p,
-    helia,
-    db,
-    directory,
-    gater,
-    logger,
-    async stop () {
+  let stopping: Promise<void> | undefined
+  const stop = async (): Promise<void> => {
+    stopping ??= (async () => {
       await directory.stop()
       await helia.stop()
       await libp2p.stop()
@@ -103,8 +96,14 @@ export async function startStack (name: string, options: StackOptions = {}): Pro
       await blockstore.close()
       await datastore.close()
       if (options.dir === undefined) await rm(dir, { recursive: true, force: true })
-    }
+    })()
+    await stopping
   }
+  track(`p2p stack ${name} ${dir}`, stop)
+  await libp2p.start()
+  await helia.start()
+  await directory.start()
+  return { dir, keys, libp2p, helia, db, directory, gater, logger, stop }
 }
 
 /** Resolves with the first event `name` from `emitter` whose payload satisfies `accept`. */
