@@ -132,6 +132,8 @@ export async function runHostile (options: HostileOptions = {}): Promise<Hostile
   const held: Stream[] = []
   let prober: NodeProcess | undefined
   let baselineProbe: NodeProcess | undefined
+  let sampler: ReturnType<typeof setInterval> | undefined
+  let completed = false
   try {
     const ready = await target.next<Ready & { pid: number }>('ready', signal)
     const targetPeer = peerIdFromString(ready.peerId)
@@ -180,7 +182,7 @@ export async function runHostile (options: HostileOptions = {}): Promise<Hostile
     const baseline = (await baselineProbe.next<{ latencies: number[] }>('result', signal)).latencies.sort((a, b) => a - b)
     const baseMem = await memoryOf(ready.pid)
     let peakRss = baseMem.rss
-    const sampler = setInterval(() => { void memoryOf(ready.pid).then((m) => { peakRss = Math.max(peakRss, m.rss) }, () => {}) }, 50)
+    sampler = setInterval(() => { void memoryOf(ready.pid).then((m) => { peakRss = Math.max(peakRss, m.rss) }, () => {}) }, 50)
 
     // Slow-loris: connections of fresh peer ids, each holding every stream the target allows it.
     for (let c = 0; c < slowConnections; c++) {
@@ -288,6 +290,7 @@ export async function runHostile (options: HostileOptions = {}): Promise<Hostile
     }
     const inLog = count(received, (c) => c)
     const legitIds = [...legitSent, ...captured].map((e) => e.cid.toString())
+    completed = true
     return {
       status: { n: latencies.length, errors: proberErrors, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), max: latencies.at(-1) ?? Number.NaN, baselineP50: percentile(baseline, 0.5) },
       memory: { baselineMiB: baseMem.rss, peakMiB: Math.max(peakRss, endMem.peak), afterMiB: endMem.rss },
@@ -302,15 +305,25 @@ export async function runHostile (options: HostileOptions = {}): Promise<Hostile
       targetEntries: entries
     }
   } finally {
+    // Everything this run started, also after a failure at any point: the sampler is a ref'd
+    // interval (a failure between its start and its clearInterval above once kept the test file
+    // alive until the runner's kill), and one step failing must not skip the others.
+    clearInterval(sampler)
     for (const s of held) s.abort(new Error('done'))
-    await Promise.allSettled(slowPeers.map(async (p) => { await p.stop() }))
-    await prober?.kill()
-    await baselineProbe?.kill()
-    await target.stop()
-    await legit?.stop()
-    await hostile?.stop()
-    await rm(dirname(targetHome), { recursive: true, force: true })
-    await rm(dirname(legitHome), { recursive: true, force: true })
+    const steps: Array<() => Promise<unknown>> = [
+      async () => await Promise.allSettled(slowPeers.map(async (p) => { await p.stop() })),
+      async () => await prober?.kill(),
+      async () => await baselineProbe?.kill(),
+      async () => await target.stop(),
+      async () => await legit?.stop(),
+      async () => await hostile?.stop(),
+      async () => { await rm(dirname(targetHome), { recursive: true, force: true }) },
+      async () => { await rm(dirname(legitHome), { recursive: true, force: true }) }
+    ]
+    const errors: unknown[] = []
+    for (const step of steps) await step().catch((err: unknown) => { errors.push(err) })
+    // After a failure, that failure is the one to report; otherwise a teardown error is.
+    if (completed && errors.length > 0) throw errors[0]
   }
 }
 
