@@ -14,9 +14,11 @@ import { CustodyChild } from '../../simulations/nodes/spawn.ts'
 test('a node process stops cleanly when its stdin ends (its parent is gone)', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'milagro-child-'))
   const signal = AbortSignal.timeout(60_000)
+  let spawned: CustodyChild | undefined
   try {
     const home = await initHome(join(dir, 'n0'), { name: 'n0', roles: ['fiduciary'], services: ['custody'], listen: ['/ip4/127.0.0.1/tcp/0'] })
     const child = new CustodyChild(home.paths.dir, ['--fast', '--pool-size', '1', '--pool-idle-ms', '1000'], { execArgv: ['--max-semi-space-size=1'] })
+    spawned = child
     const ready = await child.ready(signal)
     assert.is(ready.identity, home.keys.identity.cid.toString())
     assert.is(child.killable, true)
@@ -28,6 +30,9 @@ test('a node process stops cleanly when its stdin ends (its parent is gone)', as
     assert.is(await down, 'stopped', 'exit status 0 after the node stopped, not a kill')
     assert.is(child.exited, true)
   } finally {
+    // A child still running after a failure waits for its stdin to end, and its pipes keep this
+    // process alive: it would never exit.
+    await spawned?.kill('SIGKILL')
     await rm(dir, { recursive: true, force: true })
   }
 })
