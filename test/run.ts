@@ -6,6 +6,10 @@
 // timing-sensitive on a loaded 2-core machine). If it then passes it counts as passed and is
 // listed as FLAKY in the output, so the flake stays visible; set MILAGRO_TEST_RETRY=0 to disable.
 //
+// A file still running at its time limit (MILAGRO_TEST_TIMEOUT_MS, default 180 s) is sent SIGUSR2
+// first: runner-preload.ts, loaded into every test process, then writes what the process still has
+// open (servers, sockets, child processes, timers); two seconds later it is killed (SIGKILL).
+//
 //   npm test                      type check + every test file
 //   npm test -- crypto envelope   only files whose path contains one of the words
 //   npm test -- --no-typecheck    skip `tsc --noEmit`
@@ -13,7 +17,7 @@ import { spawn } from 'node:child_process'
 import { readdirSync, statSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { join, relative } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const args = process.argv.slice(2)
@@ -34,23 +38,31 @@ function findTests (dir: string): string[] {
 
 interface Result { file: string, passed: number, failed: number, skipped: number, output: string, ms: number }
 
-function run (cmd: string, argv: string[], timeoutMs: number): Promise<{ code: number | null, output: string }> {
+const PRELOAD = pathToFileURL(join(root, 'test', 'runner-preload.ts')).href
+/** Time a test process has, after SIGUSR2 at its time limit, to say what it has open. */
+const REPORT_GRACE_MS = 2_000
+
+/** `report`: the child loads runner-preload.ts, and gets SIGUSR2 before the kill at the time limit. */
+function run (cmd: string, argv: string[], timeoutMs: number, report = false): Promise<{ code: number | null, output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(cmd, argv, { cwd: root, env: { ...process.env, FORCE_COLOR: '0' }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(cmd, report ? ['--import', PRELOAD, ...argv] : argv, { cwd: root, env: { ...process.env, FORCE_COLOR: '0' }, stdio: ['ignore', 'pipe', 'pipe'] })
     let output = ''
     child.stdout.on('data', (d: Buffer) => { output += d.toString() })
     child.stderr.on('data', (d: Buffer) => { output += d.toString() })
+    let kill: ReturnType<typeof setTimeout> | undefined
     const timer = setTimeout(() => {
       output += `\n[runner] timed out after ${timeoutMs} ms, killed\n`
-      child.kill('SIGKILL')
+      if (!report) { child.kill('SIGKILL'); return }
+      child.kill('SIGUSR2')
+      kill = setTimeout(() => { child.kill('SIGKILL') }, REPORT_GRACE_MS)
     }, timeoutMs)
-    child.on('close', (code) => { clearTimeout(timer); resolve({ code, output }) })
+    child.on('close', (code) => { clearTimeout(timer); clearTimeout(kill); resolve({ code, output }) })
   })
 }
 
 async function runFile (file: string): Promise<Result> {
   const started = performance.now()
-  const { code, output } = await run(process.execPath, [file], perFileTimeoutMs)
+  const { code, output } = await run(process.execPath, [file], perFileTimeoutMs, true)
   const num = (label: string): number => Number(new RegExp(`${label}:\\s+(\\d+)`).exec(output)?.[1] ?? 0)
   const total = num('Total')
   let passed = num('Passed')
