@@ -67,9 +67,26 @@ export interface Encapsulation {
   readonly enc: Uint8Array
 }
 
+// Recipients' public KeyObjects by key bytes: a node seals to the same few identities over and
+// over, and the import was a visible part of each seal. Public data only; bounded (oldest out).
+// (Decap's `enc` is a fresh key each time: not cached.)
+const RECIPIENTS_MAX = 1024
+const recipients = new Map<string, KeyObject>()
+
+function recipientPublicKey (pkR: Uint8Array): KeyObject {
+  const id = Buffer.from(pkR.buffer, pkR.byteOffset, pkR.byteLength).toString('latin1')
+  let key = recipients.get(id)
+  if (key === undefined) {
+    key = importPublicKey(pkR) // InvalidKeyError for a bad key: nothing is kept
+    if (recipients.size >= RECIPIENTS_MAX) recipients.delete(recipients.keys().next().value as string)
+    recipients.set(id, key)
+  }
+  return key
+}
+
 /** Encap(pkR); `ikmE` makes it deterministic (tests and the RFC vectors only). */
 export function encap (pkR: Uint8Array, ikmE?: Uint8Array): Encapsulation {
-  const recipient = importPublicKey(pkR)
+  const recipient = recipientPublicKey(pkR)
   let ephemeral: KeyObject
   let enc: Uint8Array
   if (ikmE === undefined) {

@@ -157,7 +157,9 @@ export function seal (
   try {
     const ct = aeadSeal(aeadId, contentKey, BODY_NONCE, plaintext, headerBytes)
     const keys = recipients.map((r) => {
-      const { enc, ciphertext } = hpkeSeal({ aead: aeadId }, r.doc.encryptionKey, CONTENT_KEY_INFO, keyAad(headerBytes, r.cid), contentKey, { ikmE: random(32) })
+      // The ephemeral key: OpenSSL's key generation, or DeriveKeyPair(ikm) from an injected
+      // source (golden vectors) — the latter costs an HKDF and a PKCS#8 import more.
+      const { enc, ciphertext } = hpkeSeal({ aead: aeadId }, r.doc.encryptionKey, CONTENT_KEY_INFO, keyAad(headerBytes, r.cid), contentKey, options.random === undefined ? {} : { ikmE: random(32) })
       return concatBytes(enc, ciphertext)
     })
     const unsigned = { ...headerValue(header), keys, ct }
