@@ -105,6 +105,7 @@ export function countingKeyStore (inner: KeyStore, counter: Counter<'op'>): KeyS
     start: async (options) => { await inner.start(options) },
     stop: async () => { await inner.stop() },
     generate: async (kind, options) => { count('generate'); return await inner.generate(kind, options) },
+    generateAndUse: async (kind, fn, options) => { count('generateAndUse'); return await inner.generateAndUse(kind, fn, options) },
     import: async (kind, secret, options) => { count('import'); return await inner.import(kind, secret, options) },
     publicPart: async (handle, options) => { count('publicPart'); return await inner.publicPart(handle, options) },
     use: async (handle, fn, options) => { count('use'); return await inner.use(handle, fn, options) },

@@ -101,6 +101,19 @@ export class SealedKeyStore implements KeyStore {
     }
   }
 
+  async generateAndUse<T> (kind: SecretKind, fn: (secret: Uint8Array, stored: StoredSecret) => T | Promise<T>, options?: GenerateOptions): Promise<{ stored: StoredSecret, result: T }> {
+    if (typeof fn !== 'function') throw new TypeError('generateAndUse() needs a function')
+    this.#check(options)
+    assertKind(kind)
+    const secret = randomSecret(kind, options?.length)
+    try {
+      const stored = await this.#store(kind, secret, options)
+      return { stored, result: await fn(secret, { ...stored, publicPart: stored.publicPart.slice() }) }
+    } finally {
+      secret.fill(0)
+    }
+  }
+
   async import (kind: SecretKind, secret: Uint8Array, options?: AbortOptions): Promise<StoredSecret> {
     this.#check(options)
     assertKind(kind)

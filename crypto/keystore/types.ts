@@ -75,6 +75,12 @@ export interface KeyStore {
 
   /** Generates a fresh secret of `kind` and stores it wrapped. */
   generate (kind: SecretKind, options?: GenerateOptions): Promise<StoredSecret>
+  /**
+   * `generate`, then `fn` with the fresh secret once its record is stored — as `use` would, without
+   * unwrapping the record again (a file read and a KEK decryption; with PKCS#11, a token call).
+   * The buffer is zeroed when `fn` settles. If `fn` throws, the record stays (like generate + use).
+   */
+  generateAndUse<T> (kind: SecretKind, fn: (secret: Uint8Array, stored: StoredSecret) => T | Promise<T>, options?: GenerateOptions): Promise<{ stored: StoredSecret, result: T }>
   /** Stores a secret received from elsewhere. The caller keeps (and should zero) its own copy. */
   import (kind: SecretKind, secret: Uint8Array, options?: AbortOptions): Promise<StoredSecret>
   /** The public part of a stored secret, authenticated against the wrapped record. */

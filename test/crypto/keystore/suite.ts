@@ -195,6 +195,26 @@ export function keyStoreSuite (name: string, factory: KeyStoreHarnessFactory): v
     assert.is(toHex(await secretOf(store, handle)), toHex(SAMPLE_SECRETS.generic))
   })
 
+  t('generateAndUse: fn sees the stored secret (the one use() gives later), zeroed afterwards; a throwing fn keeps the record', async ({ store, h }) => {
+    const seen: Uint8Array[] = []
+    const { stored, result } = await store.generateAndUse('secp256k1', (secret, info) => {
+      seen.push(secret)
+      return { hex: toHex(secret), publicPart: toHex(info.publicPart), handle: info.handle }
+    })
+    assert.is(result.handle, stored.handle)
+    assert.is(result.publicPart, toHex(stored.publicPart))
+    assert.is(result.hex, toHex(await secretOf(store, stored.handle)), 'fn saw the secret that was stored')
+    assert.is(toHex(secp256k1.getPublicKey(await secretOf(store, stored.handle), true)), toHex(stored.publicPart))
+    const before = (await store.list()).length
+    await rejects(store.generateAndUse('generic', (secret) => { seen.push(secret); throw new Error('boom') }), { message: 'boom' })
+    assert.is((await store.list()).length, before + 1, 'the record written before fn ran stays, as generate + use would leave it')
+    for (const s of seen) assert.ok(s.length > 0 && s.every((b) => b === 0), 'buffer not zeroed after fn')
+    const snap = await snapshot(store, h.dir)
+    await rejects(store.generateAndUse('x25519' as SecretKind, () => 1), { name: 'UnsupportedKindError' })
+    await rejects(store.generateAndUse('secp256k1', 'not a function' as unknown as () => void), { name: 'TypeError' })
+    assert.equal(await snapshot(store, h.dir), snap, 'refused calls store nothing')
+  })
+
   t('secp256k1AddPublic / secp256k1Multiply agree with @noble/curves', async ({ store, h }) => {
     const { handle, publicPart } = await store.generate('secp256k1')
     const s = big(await secretOf(store, handle))
