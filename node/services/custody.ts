@@ -399,9 +399,10 @@ export class CustodyService extends EventEmitter<CustodyEvents> implements NodeS
    */
   async #newShare (order: CID, role: CustodyRole): Promise<CustodyFact> {
     const { keystore, node } = this.#c
-    const stored = await keystore.generate('secp256k1')
-    crashPoint('custody.share-generated')
-    const pop = await keystore.use(stored.handle, (secret) => createProofOfPossession(secret, shareContext(order, role, node.identity.cid), { publicKey: stored.publicPart }))
+    const { stored, result: pop } = await keystore.generateAndUse('secp256k1', (secret, s) => {
+      crashPoint('custody.share-generated')
+      return createProofOfPossession(secret, shareContext(order, role, node.identity.cid), { publicKey: s.publicPart })
+    })
     return { kind: CUSTODY_FACTS.share, order, role, handle: stored.handle, publicKey: stored.publicPart, pop }
   }
 
