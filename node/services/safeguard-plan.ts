@@ -3,20 +3,11 @@
 // "this message is refused" (recorded as a `safeguard.rejected` fact, the deposit's record
 // unchanged) rather than "this node failed" (thrown: the effect stays in the outbox and is tried
 // again).
-import type { DecodedEnvelope } from '../../protocol/envelope.ts'
-import { factEntry } from '../../protocol/safeguard/facts.ts'
 import type { SafeguardFact } from '../../protocol/safeguard/types.ts'
-import type { CustodyNode } from './custody-port.ts'
+import type { PlanItem as Item } from './service-base.ts'
 
-export type PlanItem = { readonly fact: SafeguardFact } | { readonly envelope: DecodedEnvelope }
-
-/** Appends the items in order, in one group commit (the appends are issued in one synchronous pass). */
-export async function commitPlan (node: CustodyNode, items: readonly PlanItem[]): Promise<void> {
-  await Promise.all(items.map(async (item) => {
-    if ('envelope' in item) await node.recordSent(item.envelope)
-    else await node.log.append(factEntry(item.fact))
-  }))
-}
+/** Appended in one group commit by the service (ServiceCore.commit). */
+export type PlanItem = Item<SafeguardFact>
 
 const REFUSALS = new Set([
   'MalformedError', 'UnsupportedVersionError', 'DecryptionError',

@@ -19,16 +19,10 @@ import type { Logger } from '../logger.ts'
 import type { CustodyNode } from './custody-port.ts'
 import { combineIntoStore, destroyAll, newTransferKey } from './safeguard-keys.ts'
 import type { PlanItem } from './safeguard-plan.ts'
+import { NotDueError } from './service-base-scheduler.ts'
 
-/** A release asked for before its deposit's delay ran out; try again at `due` (ms since the epoch). */
-export class NotDueError extends Error {
-  readonly due: number
-  constructor (due: number) {
-    super(`release not due before ${new Date(due).toISOString()}`)
-    this.name = 'NotDueError'
-    this.due = due
-  }
-}
+// A release asked for before its deposit's delay ran out throws NotDueError (service-base-scheduler.ts).
+export { NotDueError }
 
 export interface WorkComponents {
   readonly node: CustodyNode

@@ -26,7 +26,7 @@ import type { KeyStore } from '../../crypto/index.ts'
 import { DepositRevokedError, DepositStateError, InsufficientSharesError, UnknownDepositError } from '../../protocol/safeguard/errors.ts'
 import { isSafeguardEffect, type SafeguardEffect } from '../../protocol/safeguard/effects.ts'
 import { getOrder } from '../../protocol/custody/order-map.ts'
-import { readFact, rejectedFact } from '../../protocol/safeguard/facts.ts'
+import { factEntry, readFact, rejectedFact } from '../../protocol/safeguard/facts.ts'
 import { checkTerms, depositBody, depositRecipients, emptyBody, releaseRequestBody } from '../../protocol/safeguard/messages.ts'
 import { mayRequest } from '../../protocol/safeguard/rules-release.ts'
 import { checkFact } from '../../protocol/safeguard/reduce.ts'
@@ -34,20 +34,17 @@ import { deposit, depositView, releasedCount, summary, type DepositView } from '
 import { checkSplit, MAX_SECRET_BYTES } from '../../protocol/safeguard/sharing.ts'
 import type { DepositRecord, SafeguardState } from '../../protocol/safeguard/state.ts'
 import { isSafeguardMessageType, SAFEGUARD_FACTS, SAFEGUARD_MESSAGES, type DepositFact, type Requesters, type SafeguardFact } from '../../protocol/safeguard/types.ts'
-import { ENVELOPE_OPEN, type OpenEnvelopeEffect } from '../../protocol/state/inbox.ts'
 import type { Appended } from '../../storage/log.ts'
 import type { Logger } from '../logger.ts'
 import type { NodeService } from '../node.ts'
 import type { CustodyNode } from './custody-port.ts'
-import { InvalidRequestError, MachineMismatchError, RoleError, ServiceStoppedError } from './errors.ts'
-import { Lanes, Waiters } from './lanes.ts'
-import { DepositNotYetError, Scheduler } from './safeguard-scheduler.ts'
+import { InvalidRequestError, RoleError } from './errors.ts'
 import type { SealedSecret } from './safeguard-export.ts'
-import { judge } from './safeguard-judge.ts'
+import { judge, type JudgeComponents } from './safeguard-judge.ts'
 import { exportRecovered, splitIntoStore } from './safeguard-keys.ts'
 import { pageOfDeposits, type DepositPage } from './safeguard-pages.ts'
-import { commitPlan } from './safeguard-plan.ts'
 import { sealMessage, Work } from './safeguard-work.ts'
+import { ServiceCore } from './service-base.ts'
 
 export interface SafeguardComponents {
   readonly node: CustodyNode
@@ -89,18 +86,13 @@ export interface ExportedSecret extends SealedSecret {
 }
 
 type Options = { signal?: AbortSignal }
-type AnyEffect = SafeguardEffect | OpenEnvelopeEffect
 
 export class SafeguardService extends EventEmitter<SafeguardEvents> implements NodeService {
   readonly #c: SafeguardComponents
   readonly #roles: ReadonlySet<string>
   readonly #now: () => number
   readonly #work: Work
-  readonly #scheduler: Scheduler
-  readonly #lanes = new Lanes()
-  readonly #waiters = new Waiters()
-  #started = false
-  readonly #onAppend = (evt: Event): void => { this.#appended((evt as CustomEvent<Appended>).detail) }
+  readonly #core: ServiceCore<SafeguardFact, SafeguardEffect>
 
   constructor (components: SafeguardComponents, init: SafeguardInit = {}) {
     super()
@@ -109,16 +101,45 @@ export class SafeguardService extends EventEmitter<SafeguardEvents> implements N
     // The wall clock that also dates the envelopes this node seals: a release's date is checked
     // against the request's `received` on the same clock.
     this.#now = Date.now
-    this.#work = new Work({ node: components.node, keystore: components.keystore, state: () => this.state, now: this.#now, logger: components.logger })
-    this.#scheduler = new Scheduler({
-      logger: components.logger,
-      accepts: (k) => k.effect.type === ENVELOPE_OPEN || isSafeguardEffect(k.effect),
-      run: async (k, final) => await this.#run(k.effect as AnyEffect, final),
-      markDone: async (keys) => { await this.#c.node.log.markDone(keys) },
-      now: this.#now,
+    const { node, keystore, logger } = components
+    const state = (): SafeguardState => this.state
+    this.#work = new Work({ node, keystore, state, now: this.#now, logger })
+    const judging: JudgeComponents = { node, keystore, state, now: this.#now, roles: this.#roles }
+    this.#core = new ServiceCore({
+      name: 'safeguard',
+      node,
+      keystore,
+      logger,
+      folds: (s) => {
+        const slice = (s as { safeguard?: Partial<SafeguardState> } | null)?.safeguard
+        return typeof s === 'object' && slice?.deposits !== undefined && slice.refusals !== undefined
+      },
+      foldsHint: 'the node log does not fold the safeguard reducer: create the node with machine: withSafeguard(…nodeMachine())',
+      entry: factEntry,
+      accepts: isSafeguardEffect,
+      execute: async (effect) => {
+        await this.#core.lane(effect.deposit.toString(), async () => {
+          const items = await this.#work.execute(effect)
+          if (items.length > 0) await this.#core.commit(items)
+        })
+        return true
+      },
+      messages: isSafeguardMessageType,
+      judge: {
+        judged: (id, envelope) => this.#judged(id, envelope.cid),
+        judge: async (envelope, body, final) => await judge(judging, envelope, body, { final }),
+        early: (err) => (err as Error).name === 'UnknownDepositError',
+        // An envelope that does not open, or does not parse, addressed to this node: refused.
+        refused: (err) => (err as Error).name === 'DecryptionError' || (err as Error).name === 'MalformedError',
+        rejected: rejectedFact,
+        refusal: (fact) => fact.kind === SAFEGUARD_FACTS.rejected ? fact : undefined,
+        record: async (fact) => { await this.#core.commit([{ fact }]) }
+      },
+      appended: (entry) => { this.#appended(entry) },
       retryMs: init.retryMs ?? 500,
       parkTtlMs: init.parkTtlMs ?? 60_000,
-      maxParked: init.maxParked ?? 1024
+      maxParked: init.maxParked ?? 1024,
+      now: this.#now
     })
   }
 
@@ -128,32 +149,14 @@ export class SafeguardService extends EventEmitter<SafeguardEvents> implements N
   }
 
   async start (options: Options = {}): Promise<void> {
-    if (this.#started) return
-    const s = this.#c.node.log.state as { safeguard?: Partial<SafeguardState> } | null
-    if (s === null || typeof s !== 'object' || s.safeguard?.deposits === undefined || s.safeguard.refusals === undefined) {
-      throw new MachineMismatchError('the node log does not fold the safeguard reducer: create the node with machine: withSafeguard(…nodeMachine())')
-    }
-    await this.#c.keystore.start(options)
-    this.#c.node.log.addEventListener('log:append', this.#onAppend)
-    this.#started = true
-    this.#scheduler.start()
-    for (const k of this.#c.node.log.pending()) this.#scheduler.schedule(k)
+    await this.#core.start(options)
   }
 
   async stop (): Promise<void> {
-    if (!this.#started) return
-    this.#started = false
-    this.#c.node.log.removeEventListener('log:append', this.#onAppend)
-    const stopping = this.#scheduler.stop()
-    await this.#lanes.idle()
-    await stopping
+    await this.#core.stop()
   }
 
   // ---- operations (REST API) ----
-
-  #assertRunning (): void {
-    if (!this.#started) throw new ServiceStoppedError('the safeguard service is not running')
-  }
 
   #record (id: CID): DepositRecord {
     const r = deposit(this.state, id)
@@ -171,7 +174,7 @@ export class SafeguardService extends EventEmitter<SafeguardEvents> implements N
    * Resolves once the deposit is in the log (the shares follow as the fiduciaries accept).
    */
   async deposit (input: NewDeposit, options: Options = {}): Promise<DepositView> {
-    this.#assertRunning()
+    this.#core.assertRunning()
     if (!this.#roles.has('principal')) throw new RoleError('this node does not serve as principal')
     const { node, keystore } = this.#c
     const self = node.identity.cid
@@ -206,15 +209,15 @@ export class SafeguardService extends EventEmitter<SafeguardEvents> implements N
     const terms = { ...draft, salt: split.salt, commitment: split.commitment, shares: split.commitments }
     const m = await sealMessage(node, null, SAFEGUARD_MESSAGES.deposit, to, depositBody(terms), [], options)
     const fact: DepositFact = { ...(m.fact as DepositFact), handles: split.handles }
-    await commitPlan(node, [{ envelope: m.envelope }, { fact }])
+    await this.#core.commit([{ envelope: m.envelope }, { fact }])
     this.#c.logger.info({ deposit: m.envelope.cid.toString(), fiduciaries: n, threshold: k, size: input.secret.length }, 'secret deposited')
     return this.#view(m.envelope.cid)
   }
 
   /** Asks the fiduciaries to release to the beneficiary (principal, or beneficiary when the deposit allows); a repeat is a no-op. */
   async requestRelease (id: CID, options: Options = {}): Promise<DepositView> {
-    this.#assertRunning()
-    return await this.#lanes.run(id.toString(), async () => {
+    this.#core.assertRunning()
+    return await this.#core.lane(id.toString(), async () => {
       const r = this.#record(id)
       const self = this.#c.node.identity.cid
       if (!mayRequest(r, self)) throw new RoleError(`this node may not ask for the release of deposit ${id.toString()}`)
@@ -228,8 +231,8 @@ export class SafeguardService extends EventEmitter<SafeguardEvents> implements N
 
   /** Approves the release (the deposit's approver only); a repeat is a no-op. */
   async approve (id: CID, options: Options = {}): Promise<DepositView> {
-    this.#assertRunning()
-    return await this.#lanes.run(id.toString(), async () => {
+    this.#core.assertRunning()
+    return await this.#core.lane(id.toString(), async () => {
       const r = this.#record(id)
       if (!r.asApprover) throw new RoleError(`this node is not the approver of deposit ${id.toString()}`)
       if (r.revoke !== null) throw new DepositRevokedError(`deposit ${id.toString()} was revoked`)
@@ -241,8 +244,8 @@ export class SafeguardService extends EventEmitter<SafeguardEvents> implements N
 
   /** Revokes the deposit (principal only): fiduciaries that have not released destroy their shares. A repeat is a no-op. */
   async revoke (id: CID, options: Options = {}): Promise<DepositView> {
-    this.#assertRunning()
-    return await this.#lanes.run(id.toString(), async () => {
+    this.#core.assertRunning()
+    return await this.#core.lane(id.toString(), async () => {
       const r = this.#record(id)
       if (r.asPrincipal === null) throw new RoleError(`this node is not the principal of deposit ${id.toString()}`)
       if (r.revoke !== null) return this.#view(id)
@@ -255,7 +258,7 @@ export class SafeguardService extends EventEmitter<SafeguardEvents> implements N
 
   /** The recovered secret, HPKE-sealed to `recipientKey` (beneficiary only, once k shares are combined). */
   async exportSecret (id: CID, recipientKey: Uint8Array, options: Options = {}): Promise<ExportedSecret> {
-    this.#assertRunning()
+    this.#core.assertRunning()
     const r = this.#record(id)
     const b = r.asBeneficiary
     if (b === null) throw new RoleError(`this node is not the beneficiary of deposit ${id.toString()}`)
@@ -280,11 +283,7 @@ export class SafeguardService extends EventEmitter<SafeguardEvents> implements N
 
   /** Resolves with the deposit's view once `until` holds (checked now and on every fact about it). */
   async waitFor (id: CID | string, until: (view: DepositView) => boolean, options: Options = {}): Promise<DepositView> {
-    const key = id.toString()
-    return await this.#waiters.until(key, () => {
-      const v = depositView(this.state, key)
-      return v !== undefined && until(v) ? v : undefined
-    }, options)
+    return await this.#core.waitFor(id, (key) => depositView(this.state, key), until, options)
   }
 
   summary (): Record<string, Record<string, number>> {
@@ -304,61 +303,23 @@ export class SafeguardService extends EventEmitter<SafeguardEvents> implements N
     const m = await sealMessage(this.#c.node, r.id, type, to, body, [r.id], options)
     const refusal = checkFact(this.state, m.fact, this.#c.node.identity.cid)
     if (refusal !== null) throw refusal
-    await commitPlan(this.#c.node, [{ envelope: m.envelope }, { fact: m.fact }])
+    await this.#core.commit([{ envelope: m.envelope }, { fact: m.fact }])
   }
 
   // ---- effects ----
 
-  #appended (a: Appended): void {
-    for (const k of a.effects) this.#scheduler.schedule(k)
-    const fact = readFact(a.entry)
+  #appended (entry: Appended['entry']): void {
+    const fact = readFact(entry)
     if (fact === undefined) return
     if (fact.kind === SAFEGUARD_FACTS.rejected) {
       // A refusal changes no record but is part of the deposit's view (its refusals).
-      if (fact.deposit !== null) this.#waiters.wake(fact.deposit.toString())
+      if (fact.deposit !== null) this.#core.wake(fact.deposit.toString())
       return
     }
     const id = fact.deposit.toString()
-    this.#scheduler.unpark(id)
-    this.#waiters.wake(id)
+    this.#core.unpark(id)
+    this.#core.wake(id)
     this.emit('deposit:updated', id, fact)
-  }
-
-  /** Runs an effect; false when it is not safeguard's (another service's envelope: not marked done here). */
-  async #run (effect: AnyEffect, final: boolean): Promise<boolean> {
-    if (effect.type === ENVELOPE_OPEN) return await this.#open(effect.envelope, final)
-    await this.#lanes.run(effect.deposit.toString(), async () => {
-      const items = await this.#work.execute(effect)
-      if (items.length > 0) await commitPlan(this.#c.node, items)
-    })
-    return true
-  }
-
-  /** Judges a safeguard envelope addressed to this node, once; false if it is not a safeguard message. */
-  async #open (cid: CID, final: boolean): Promise<boolean> {
-    const { node } = this.#c
-    const envelope = await node.readEnvelope(cid)
-    if (envelope === undefined) throw new Error(`received envelope ${cid.toString()} is not in the blockstore`)
-    if (!isSafeguardMessageType(envelope.header.type)) return false // another service's: left for it to mark done
-    const id = (envelope.header.thread ?? envelope.cid).toString()
-    await this.#lanes.run(id, async () => {
-      if (this.#judged(id, cid)) return
-      let fact: SafeguardFact
-      try {
-        const opened = await node.open(envelope)
-        fact = await judge({ node, keystore: this.#c.keystore, state: () => this.state, now: this.#now, roles: this.#roles }, envelope, opened.body, { final })
-      } catch (err) {
-        if ((err as Error).name === 'UnknownDepositError') throw new DepositNotYetError(id, { cause: err })
-        if ((err as Error).name !== 'DecryptionError' && (err as Error).name !== 'MalformedError') throw err
-        // An envelope that does not open, or does not parse, addressed to this node: refused.
-        fact = rejectedFact(envelope, err as Error)
-      }
-      if (fact.kind === SAFEGUARD_FACTS.rejected) {
-        this.#c.logger.warn({ envelope: cid.toString(), type: envelope.header.type, from: envelope.header.sender.toString(), error: fact.error, reason: fact.message }, 'safeguard message refused')
-      }
-      await commitPlan(node, [{ fact }])
-    })
-    return true
   }
 
   /** Whether this node already recorded a judgement of envelope `cid` of deposit `id` (taken, or refused). */
