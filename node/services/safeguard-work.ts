@@ -19,10 +19,7 @@ import type { Logger } from '../logger.ts'
 import type { CustodyNode } from './custody-port.ts'
 import { combineIntoStore, destroyAll, newTransferKey } from './safeguard-keys.ts'
 import type { PlanItem } from './safeguard-plan.ts'
-import { NotDueError } from './service-base-scheduler.ts'
-
-// A release asked for before its deposit's delay ran out throws NotDueError (service-base-scheduler.ts).
-export { NotDueError }
+import { NotDueError } from './service-base.ts'
 
 export interface WorkComponents {
   readonly node: CustodyNode

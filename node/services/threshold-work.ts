@@ -12,7 +12,6 @@ import type { DecodedEnvelope } from '../../protocol/envelope.ts'
 import type { IpldValue } from '../../protocol/state/types.ts'
 import { beneficiaryKeyContext, decodeMessage } from '../../protocol/threshold/decode.ts'
 import { othersOf, THRESHOLD_EFFECTS, type QualifyEffect, type SendEffect, type ThresholdEffect, type TimeoutEffect } from '../../protocol/threshold/effects.ts'
-import { factEntry } from '../../protocol/threshold/facts.ts'
 import {
   acceptBody, addressBody, beneficiaryKeyBody, chainCodeContext, dealBody, failedBody, qualifiedBody, RELEASE_INFO, releaseAad, releaseBody
 } from '../../protocol/threshold/messages.ts'
@@ -21,20 +20,13 @@ import { receiverCid, roundParties } from '../../protocol/threshold/round.ts'
 import type { Epoch, OrderRecord, ThresholdState } from '../../protocol/threshold/state.ts'
 import { THRESHOLD_FACTS, THRESHOLD_MESSAGES, type MessageFact, type ThresholdFact, type ThresholdMessageType } from '../../protocol/threshold/types.ts'
 import type { Logger } from '../logger.ts'
-import { NotDueError } from './safeguard-work.ts'
 import { destroyAll, newTransferKey } from './safeguard-keys.ts'
+import { NotDueError, type PlanItem as Item } from './service-base.ts'
 import { combineInto, deal, redeemInto, type DealHook } from './threshold-keys.ts'
 import type { ThresholdNode } from './threshold-port.ts'
 
-export type PlanItem = { readonly fact: ThresholdFact } | { readonly envelope: DecodedEnvelope }
-
-/** Appends the items in order, in one group commit (the appends are issued in one synchronous pass). */
-export async function commitPlan (node: ThresholdNode, items: readonly PlanItem[]): Promise<void> {
-  await Promise.all(items.map(async (item) => {
-    if ('envelope' in item) await node.recordSent(item.envelope)
-    else await node.log.append(factEntry(item.fact))
-  }))
-}
+/** Appended in one group commit by the service (ServiceCore.commit). */
+export type PlanItem = Item<ThresholdFact>
 
 type Options = { signal?: AbortSignal }
 

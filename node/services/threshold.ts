@@ -28,7 +28,7 @@ import type { BitcoinNetwork, KeyStore, SecretKeyFormat } from '../../crypto/ind
 import { getOrder } from '../../protocol/custody/order-map.ts'
 import { isThresholdEffect, othersOf, type ThresholdEffect } from '../../protocol/threshold/effects.ts'
 import { OrderStateError, UnknownOrderError } from '../../protocol/threshold/errors.ts'
-import { readFact, rejectedFact } from '../../protocol/threshold/facts.ts'
+import { factEntry, readFact, rejectedFact } from '../../protocol/threshold/facts.ts'
 import {
   checkFiduciaries, checkTerms, DEFAULT_PHASE_MS, orderBody, releaseRequestBody, reshareBody, roundBody
 } from '../../protocol/threshold/messages.ts'
@@ -37,18 +37,16 @@ import { checkFact, orderOf } from '../../protocol/threshold/reduce.ts'
 import type { OrderRecord, ThresholdState } from '../../protocol/threshold/state.ts'
 import { isThresholdMessageType, THRESHOLD_FACTS, THRESHOLD_MESSAGES, type ThresholdFact, type ThresholdMessageType } from '../../protocol/threshold/types.ts'
 import type { IpldValue } from '../../protocol/state/types.ts'
-import { ENVELOPE_OPEN, type OpenEnvelopeEffect } from '../../protocol/state/inbox.ts'
 import type { Appended } from '../../storage/log.ts'
 import type { Logger } from '../logger.ts'
 import type { NodeService } from '../node.ts'
 import { childAddressOf, exportWalletKey, type ChildAddress, type ExportedThresholdKey } from './threshold-export.ts'
-import { InvalidRequestError, MachineMismatchError, RoleError, ServiceStoppedError } from './errors.ts'
-import { Lanes, Waiters } from './lanes.ts'
-import { DepositNotYetError, Scheduler } from './safeguard-scheduler.ts'
-import { isEarly, judge } from './threshold-judge.ts'
+import { InvalidRequestError, RoleError } from './errors.ts'
+import { ServiceCore } from './service-base.ts'
+import { isEarly, judge, type JudgeComponents } from './threshold-judge.ts'
 import type { DealHook } from './threshold-keys.ts'
 import type { ThresholdNode } from './threshold-port.ts'
-import { commitPlan, sealMessage, Work } from './threshold-work.ts'
+import { sealMessage, Work } from './threshold-work.ts'
 
 export interface ThresholdComponents {
   readonly node: ThresholdNode
@@ -95,7 +93,6 @@ export interface ThresholdPage {
 }
 
 type Options = { signal?: AbortSignal }
-type AnyEffect = ThresholdEffect | OpenEnvelopeEffect
 
 export class ThresholdService extends EventEmitter<ThresholdEvents> implements NodeService {
   readonly #c: ThresholdComponents
@@ -104,11 +101,7 @@ export class ThresholdService extends EventEmitter<ThresholdEvents> implements N
   readonly #phaseMs: number
   readonly #now: () => number
   readonly #work: Work
-  readonly #scheduler: Scheduler
-  readonly #lanes = new Lanes()
-  readonly #waiters = new Waiters()
-  #started = false
-  readonly #onAppend = (evt: Event): void => { this.#appended((evt as CustomEvent<Appended>).detail) }
+  readonly #core: ServiceCore<ThresholdFact, ThresholdEffect>
 
   constructor (components: ThresholdComponents, init: ThresholdInit = {}) {
     super()
@@ -118,17 +111,48 @@ export class ThresholdService extends EventEmitter<ThresholdEvents> implements N
     this.#phaseMs = init.phaseMs ?? DEFAULT_PHASE_MS
     // The wall clock that also dates the envelopes this node seals.
     this.#now = Date.now
-    this.#work = new Work({ node: components.node, keystore: components.keystore, state: () => this.state, now: this.#now, logger: components.logger, ...(init.dealHook === undefined ? {} : { dealHook: init.dealHook }) })
-    this.#scheduler = new Scheduler({
-      logger: components.logger,
-      service: 'threshold',
-      accepts: (k) => k.effect.type === ENVELOPE_OPEN || isThresholdEffect(k.effect),
-      run: async (k, final) => await this.#run(k.effect as AnyEffect, final),
-      markDone: async (keys) => { await this.#c.node.log.markDone(keys) },
-      now: this.#now,
+    const { node, keystore, logger } = components
+    const state = (): ThresholdState => this.state
+    this.#work = new Work({ node, keystore, state, now: this.#now, logger, ...(init.dealHook === undefined ? {} : { dealHook: init.dealHook }) })
+    const judging: JudgeComponents = { node, keystore, state, now: this.#now }
+    this.#core = new ServiceCore({
+      name: 'threshold',
+      node,
+      keystore,
+      logger,
+      folds: (s) => {
+        const slice = (s as { threshold?: Partial<ThresholdState> } | null)?.threshold
+        return typeof s === 'object' && slice?.orders !== undefined && slice.refusals !== undefined
+      },
+      foldsHint: 'the node log does not fold the threshold reducer: create the node with machine: withThreshold(…nodeMachine())',
+      entry: factEntry,
+      accepts: isThresholdEffect,
+      execute: async (effect) => {
+        await this.#core.lane(effect.order.toString(), async () => {
+          const items = await this.#work.execute(effect)
+          if (items.length > 0) await this.#core.commit(items)
+        })
+        return true
+      },
+      messages: isThresholdMessageType,
+      judge: {
+        judged: (id, envelope) => this.#judged(id, envelope.cid),
+        judge: async (envelope, body, final) => {
+          if (envelope.header.type === THRESHOLD_MESSAGES.order) this.#checkRoles(body)
+          return await judge(judging, envelope, body, { final })
+        },
+        early: isEarly,
+        // An envelope that does not open, or does not parse, or names this node in a role it does not serve: refused.
+        refused: (err) => (err as Error).name === 'DecryptionError' || (err as Error).name === 'MalformedError' || (err as Error).name === 'RoleError',
+        rejected: rejectedFact,
+        refusal: (fact) => fact.kind === THRESHOLD_FACTS.rejected ? fact : undefined,
+        record: async (fact) => { await this.#core.commit([{ fact }]) }
+      },
+      appended: (entry) => { this.#appended(entry) },
       retryMs: init.retryMs ?? 500,
       parkTtlMs: init.parkTtlMs ?? 60_000,
-      maxParked: init.maxParked ?? 1024
+      maxParked: init.maxParked ?? 1024,
+      now: this.#now
     })
   }
 
@@ -142,32 +166,14 @@ export class ThresholdService extends EventEmitter<ThresholdEvents> implements N
   }
 
   async start (options: Options = {}): Promise<void> {
-    if (this.#started) return
-    const s = this.#c.node.log.state as { threshold?: Partial<ThresholdState> } | null
-    if (s === null || typeof s !== 'object' || s.threshold?.orders === undefined || s.threshold.refusals === undefined) {
-      throw new MachineMismatchError('the node log does not fold the threshold reducer: create the node with machine: withThreshold(…nodeMachine())')
-    }
-    await this.#c.keystore.start(options)
-    this.#c.node.log.addEventListener('log:append', this.#onAppend)
-    this.#started = true
-    this.#scheduler.start()
-    for (const k of this.#c.node.log.pending()) this.#scheduler.schedule(k)
+    await this.#core.start(options)
   }
 
   async stop (): Promise<void> {
-    if (!this.#started) return
-    this.#started = false
-    this.#c.node.log.removeEventListener('log:append', this.#onAppend)
-    const stopping = this.#scheduler.stop()
-    await this.#lanes.idle()
-    await stopping
+    await this.#core.stop()
   }
 
   // ---- operations (REST API) ----
-
-  #assertRunning (): void {
-    if (!this.#started) throw new ServiceStoppedError('the threshold service is not running')
-  }
 
   #record (id: CID): OrderRecord {
     const o = orderOf(this.state, id)
@@ -187,20 +193,20 @@ export class ThresholdService extends EventEmitter<ThresholdEvents> implements N
 
   /** Creates an order as its principal: the fiduciaries generate the key; resolves once the order is in the log. */
   async create (input: NewThresholdOrder, options: Options = {}): Promise<ThresholdOrderView> {
-    this.#assertRunning()
+    this.#core.assertRunning()
     if (!this.#roles.has('principal')) throw new RoleError('this node does not serve as principal')
     const terms = { beneficiary: input.beneficiary, fiduciaries: input.fiduciaries, threshold: input.threshold, network: input.network ?? this.#network, phaseMs: input.phaseMs ?? this.#phaseMs }
     checkTerms(this.#self, terms, (m) => new InvalidRequestError(m))
     const m = await sealMessage(this.#c.node, null, THRESHOLD_MESSAGES.order, [...terms.fiduciaries, terms.beneficiary], orderBody(terms), [], options)
-    await commitPlan(this.#c.node, [{ envelope: m.envelope }, { fact: m.fact }])
+    await this.#core.commit([{ envelope: m.envelope }, { fact: m.fact }])
     this.#c.logger.info({ order: m.envelope.cid.toString(), fiduciaries: terms.fiduciaries.length, threshold: terms.threshold }, 'threshold order created')
     return this.#view(m.envelope.cid)
   }
 
   /** Asks the holders of the current epoch to release to the beneficiary (principal only); a repeat is a no-op. */
   async requestRelease (id: CID, options: Options = {}): Promise<ThresholdOrderView> {
-    this.#assertRunning()
-    return await this.#lanes.run(id.toString(), async () => {
+    this.#core.assertRunning()
+    return await this.#core.lane(id.toString(), async () => {
       const o = this.#principalRecord(id)
       if (o.release !== null) return this.#view(id)
       const e = o.epoch
@@ -214,8 +220,8 @@ export class ThresholdService extends EventEmitter<ThresholdEvents> implements N
 
   /** Asks the holders to re-randomise their shares (principal only): same group key, same address; old shares stop combining with new ones. */
   async refresh (id: CID, options: Options = {}): Promise<ThresholdOrderView> {
-    this.#assertRunning()
-    return await this.#lanes.run(id.toString(), async () => {
+    this.#core.assertRunning()
+    return await this.#core.lane(id.toString(), async () => {
       const o = this.#checkNewRound(this.#principalRecord(id))
       const e = o.epoch as NonNullable<OrderRecord['epoch']>
       const holders = e.holders.map((i) => e.fiduciaries[i - 1]).filter((c): c is CID => c !== undefined)
@@ -226,8 +232,8 @@ export class ThresholdService extends EventEmitter<ThresholdEvents> implements N
 
   /** Re-shares the key to a new set of fiduciaries and threshold (principal only), without moving funds. */
   async reshare (id: CID, to: { readonly fiduciaries: readonly CID[], readonly threshold: number }, options: Options = {}): Promise<ThresholdOrderView> {
-    this.#assertRunning()
-    return await this.#lanes.run(id.toString(), async () => {
+    this.#core.assertRunning()
+    return await this.#core.lane(id.toString(), async () => {
       const o = this.#checkNewRound(this.#principalRecord(id))
       const e = o.epoch as NonNullable<OrderRecord['epoch']>
       const w = o.wallet
@@ -264,7 +270,7 @@ export class ThresholdService extends EventEmitter<ThresholdEvents> implements N
    * HPKE-sealed to `recipientKey` (threshold-export.ts): never in clear outside the key store and the caller.
    */
   async exportKey (id: CID, format: SecretKeyFormat, recipientKey: Uint8Array, child: number | null = null, options: Options = {}): Promise<ExportedThresholdKey> {
-    this.#assertRunning()
+    this.#core.assertRunning()
     const sealed = await exportWalletKey(this.#c.keystore, this.#record(id), format, recipientKey, child, options)
     this.#c.logger.info({ order: id.toString(), format, child }, 'threshold wallet key exported (sealed to the operator)')
     return sealed
@@ -290,16 +296,12 @@ export class ThresholdService extends EventEmitter<ThresholdEvents> implements N
 
   /** Resolves with the order's view once `until` holds (checked now and on every fact about it). */
   async waitFor (id: CID | string, until: (view: ThresholdOrderView) => boolean, options: Options = {}): Promise<ThresholdOrderView> {
-    const key = id.toString()
-    return await this.#waiters.until(key, () => {
-      const v = orderView(this.state, key, this.#self)
-      return v !== undefined && until(v) ? v : undefined
-    }, options)
+    return await this.#core.waitFor(id, (key) => orderView(this.state, key, this.#self), until, options)
   }
 
   /** Resolves once the work already queued for order `id` (effects, judgements) has run. */
   async settled (id: CID | string): Promise<void> {
-    await this.#lanes.run(id.toString(), async () => {})
+    await this.#core.lane(id.toString(), async () => {})
   }
 
   summary (): Record<string, Record<string, number>> {
@@ -311,61 +313,22 @@ export class ThresholdService extends EventEmitter<ThresholdEvents> implements N
     const m = await sealMessage(this.#c.node, o.id, type, othersOf(to, this.#self), body, prev, options)
     const refusal = checkFact(this.state, m.fact, this.#self)
     if (refusal !== null) throw refusal
-    await commitPlan(this.#c.node, [{ envelope: m.envelope }, { fact: m.fact }])
+    await this.#core.commit([{ envelope: m.envelope }, { fact: m.fact }])
   }
 
   // ---- effects ----
 
-  #appended (a: Appended): void {
-    for (const k of a.effects) this.#scheduler.schedule(k)
-    const fact = readFact(a.entry)
+  #appended (entry: Appended['entry']): void {
+    const fact = readFact(entry)
     if (fact === undefined) return
     if (fact.kind === THRESHOLD_FACTS.rejected) {
-      if (fact.order !== null) this.#waiters.wake(fact.order.toString())
+      if (fact.order !== null) this.#core.wake(fact.order.toString())
       return
     }
     const id = fact.order.toString()
-    this.#scheduler.unpark(id)
-    this.#waiters.wake(id)
+    this.#core.unpark(id)
+    this.#core.wake(id)
     this.emit('order:updated', id, fact)
-  }
-
-  /** Runs an effect; false when it is not this service's (another service's envelope: not marked done here). */
-  async #run (effect: AnyEffect, final: boolean): Promise<boolean> {
-    if (effect.type === ENVELOPE_OPEN) return await this.#open(effect.envelope, final)
-    await this.#lanes.run(effect.order.toString(), async () => {
-      const items = await this.#work.execute(effect)
-      if (items.length > 0) await commitPlan(this.#c.node, items)
-    })
-    return true
-  }
-
-  /** Judges a threshold envelope addressed to this node, once; false if it is not a threshold message. */
-  async #open (cid: CID, final: boolean): Promise<boolean> {
-    const { node } = this.#c
-    const envelope = await node.readEnvelope(cid)
-    if (envelope === undefined) throw new Error(`received envelope ${cid.toString()} is not in the blockstore`)
-    if (!isThresholdMessageType(envelope.header.type)) return false // another service's: left for it to mark done
-    const id = (envelope.header.thread ?? envelope.cid).toString()
-    await this.#lanes.run(id, async () => {
-      if (this.#judged(id, cid)) return
-      let fact: ThresholdFact
-      try {
-        const opened = await node.open(envelope)
-        if (envelope.header.type === THRESHOLD_MESSAGES.order) this.#checkRoles(opened.body)
-        fact = await judge({ node, keystore: this.#c.keystore, state: () => this.state, now: this.#now }, envelope, opened.body, { final })
-      } catch (err) {
-        if (isEarly(err)) throw new DepositNotYetError(id, { cause: err })
-        if ((err as Error).name !== 'DecryptionError' && (err as Error).name !== 'MalformedError' && (err as Error).name !== 'RoleError') throw err
-        // An envelope that does not open, or does not parse, or names this node in a role it does not serve: refused.
-        fact = rejectedFact(envelope, err as Error)
-      }
-      if (fact.kind === THRESHOLD_FACTS.rejected) {
-        this.#c.logger.warn({ envelope: cid.toString(), type: envelope.header.type, from: envelope.header.sender.toString(), error: fact.error, reason: fact.message }, 'threshold message refused')
-      }
-      await commitPlan(node, [{ fact }])
-    })
-    return true
   }
 
   /** An order naming this node in a role it does not serve is refused (RoleError). */
