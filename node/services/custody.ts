@@ -9,7 +9,8 @@
 // crash is executed again after the restart. Each executor first asks the state whether its work
 // is already recorded (a share generated, a message sent, an envelope judged) and then does
 // nothing: effects are idempotent per order. Work on one order runs in one lane (serially);
-// orders proceed concurrently.
+// orders proceed concurrently. That loop is ServiceCore's (service-base.ts), shared with the
+// safeguard, threshold and M-Pin services; what is custody's own is below.
 //
 // Every message this node sends is appended as `envelope.sent` together with the fact it
 // establishes (same group commit); a message addressed to this node itself (one node playing
@@ -29,8 +30,6 @@ import {
 } from '../../protocol/custody/index.ts'
 import type { DecodedEnvelope } from '../../protocol/envelope.ts'
 import type { IpldValue } from '../../protocol/state/types.ts'
-import type { KeyedEffect } from '../../protocol/state/effects.ts'
-import { ENVELOPE_OPEN, type OpenEnvelopeEffect } from '../../protocol/state/inbox.ts'
 import { crashPoint } from '../../storage/crash-point.ts'
 import type { Appended } from '../../storage/log.ts'
 import type { Logger } from '../logger.ts'
@@ -38,19 +37,9 @@ import type { NodeService } from '../node.ts'
 import { sealExport, type SealedExport } from './custody-export.ts'
 import { isRefusal, Judge } from './custody-judge.ts'
 import type { CustodyNode, SealLinks } from './custody-port.ts'
-import { InvalidRequestError, MachineMismatchError, RoleError, ServiceStoppedError } from './errors.ts'
-import { Batcher, Lanes, Waiters } from './lanes.ts'
+import { InvalidRequestError, RoleError } from './errors.ts'
 import { pageOfOrders, type OrderPage } from './custody-pages.ts'
-
-/** A received envelope that came too early for its order; the effect waits for the order's next fact. */
-class Parked extends Error {
-  readonly order: string
-  constructor (order: string) {
-    super(`envelope parked until order ${order} moves`)
-    this.name = 'Parked'
-    this.order = order
-  }
-}
+import { ServiceCore, type PlanItem } from './service-base.ts'
 
 export interface CustodyComponents {
   readonly node: CustodyNode
@@ -94,18 +83,8 @@ export class CustodyService extends EventEmitter<CustodyEvents> implements NodeS
   readonly #network: BitcoinNetwork
   readonly #defaultFiduciary: CID | undefined
   readonly #roles: ReadonlySet<string>
-  readonly #retryMs: number
   readonly #judge: Judge
-  readonly #lanes = new Lanes()
-  readonly #inflight = new Set<string>()
-  readonly #timers = new Set<ReturnType<typeof setTimeout>>()
-  /** Received envelopes judged premature, per order id: judged again on the order's next fact. */
-  readonly #parked = new Map<string, KeyedEffect[]>()
-  /** `waitFor` callers, per order id. */
-  readonly #waiters = new Waiters()
-  readonly #done: Batcher
-  #started = false
-  readonly #onAppend = (evt: Event): void => { this.#appended((evt as CustomEvent<Appended>).detail) }
+  readonly #core: ServiceCore<CustodyFact, CustodyEffect>
 
   constructor (components: CustodyComponents, init: CustodyInit = {}) {
     super()
@@ -113,15 +92,39 @@ export class CustodyService extends EventEmitter<CustodyEvents> implements NodeS
     this.#network = init.network ?? 'mainnet'
     this.#defaultFiduciary = init.defaultFiduciary
     this.#roles = new Set(init.roles ?? ['principal', 'fiduciary', 'beneficiary'])
-    this.#retryMs = init.retryMs ?? 500
-    this.#judge = new Judge({ node: components.node, keystore: components.keystore, state: () => this.state }, { roles: this.#roles })
-    // Marking done is bookkeeping, not truth: an effect run again finds its work recorded and does
-    // nothing. So done marks wait a little for company (one fsynced write for many effects).
-    this.#done = new Batcher(
-      async (keys) => { await this.#c.node.log.markDone(keys) },
-      (err) => { this.#c.logger.warn({ err }, 'could not mark custody effects done (they run again, idempotently, at the next start)') },
-      { delayMs: 25 }
-    )
+    const { node, keystore, logger } = components
+    this.#judge = new Judge({ node, keystore, state: () => this.state }, { roles: this.#roles })
+    // A received envelope judged premature waits for its order's next fact, however long
+    // (no park time): the order moves when its own messages arrive.
+    this.#core = new ServiceCore({
+      name: 'custody',
+      node,
+      keystore,
+      logger,
+      folds: (s) => {
+        const c = s as Partial<CustodyState> | null
+        return typeof s === 'object' && c?.principal?.orders !== undefined && c.fiduciary?.orders !== undefined && c.beneficiary?.orders !== undefined
+      },
+      foldsHint: 'the node log does not fold the custody reducers: create the node with machine: nodeMachine()',
+      entry: factEntry,
+      accepts: isCustodyEffect,
+      execute: async (effect) => {
+        await this.#core.lane(effect.order.toString(), async () => { await this.#execute(effect) })
+        return true
+      },
+      messages: isCustodyMessageType,
+      judge: {
+        judged: (_order, envelope) => isRecorded(this.state, envelope),
+        judge: (envelope, body) => this.#judge.judge(envelope, body),
+        early: (err) => (err as Error).name === 'PrematureMessageError',
+        refused: isRefusal,
+        rejected: rejectedFact,
+        refusal: (fact) => fact.kind === CUSTODY_FACTS.rejected ? fact : undefined,
+        record: (fact) => this.#commit([fact])
+      },
+      appended: (entry) => { this.#appended(entry) },
+      retryMs: init.retryMs ?? 500
+    })
   }
 
   /** The custody slices of the node's state. */
@@ -134,26 +137,12 @@ export class CustodyService extends EventEmitter<CustodyEvents> implements NodeS
   }
 
   async start (options: Options = {}): Promise<void> {
-    if (this.#started) return
-    const s = this.#c.node.log.state as Partial<CustodyState> | null
-    if (s === null || typeof s !== 'object' || s.principal?.orders === undefined || s.fiduciary?.orders === undefined || s.beneficiary?.orders === undefined) {
-      throw new MachineMismatchError('the node log does not fold the custody reducers: create the node with machine: nodeMachine()')
-    }
-    await this.#c.keystore.start(options)
-    this.#c.node.log.addEventListener('log:append', this.#onAppend)
-    this.#started = true
-    for (const k of this.#c.node.log.pending()) this.#schedule(k)
+    await this.#core.start(options)
   }
 
   async stop (): Promise<void> {
-    if (!this.#started) return
-    this.#started = false
-    this.#c.node.log.removeEventListener('log:append', this.#onAppend)
-    for (const t of this.#timers) clearTimeout(t)
-    this.#timers.clear()
-    this.#parked.clear()
-    await this.#lanes.idle()
-    await this.#done.settled()
+    if (!this.#core.running) return
+    await this.#core.stop()
     await this.#c.keystore.stop()
   }
 
@@ -161,7 +150,7 @@ export class CustodyService extends EventEmitter<CustodyEvents> implements NodeS
 
   /** Creates an order as its principal; resolves once the order envelope and its fact are in the log. */
   async createOrder (input: NewOrder, options: Options = {}): Promise<OrderView> {
-    this.#assertRunning()
+    this.#core.assertRunning()
     if (!this.#roles.has('principal')) throw new RoleError('this node does not serve as principal')
     const fiduciary = input.fiduciary ?? this.#defaultFiduciary
     if (fiduciary === undefined) throw new InvalidRequestError('no fiduciary named, and none is configured')
@@ -178,8 +167,8 @@ export class CustodyService extends EventEmitter<CustodyEvents> implements NodeS
 
   /** Asks the order's fiduciary to release its share to the beneficiary (principal only); a repeat is a no-op. */
   async requestRelease (order: CID, options: Options = {}): Promise<OrderView> {
-    this.#assertRunning()
-    return await this.#lanes.run(order.toString(), async () => {
+    this.#core.assertRunning()
+    return await this.#core.lane(order.toString(), async () => {
       const self = this.#c.node.identity.cid
       const refusal = checkReleaseRequest(this.state, order, self)
       if (refusal !== null && refusal.name !== 'DuplicateMessageError') throw refusal
@@ -197,7 +186,7 @@ export class CustodyService extends EventEmitter<CustodyEvents> implements NodeS
    * never in clear outside the key store and the caller.
    */
   async exportKey (order: CID, format: SecretKeyFormat, recipientKey: Uint8Array, options: Options = {}): Promise<ExportedKey> {
-    this.#assertRunning()
+    this.#core.assertRunning()
     const b = roleOrder(this.state, 'beneficiary', order)
     if (b === undefined) {
       if (orderView(this.state, order) !== undefined) throw new RoleError(`this node is not the beneficiary of order ${order.toString()}`)
@@ -229,13 +218,8 @@ export class CustodyService extends EventEmitter<CustodyEvents> implements NodeS
 
   /** Resolves with the order's view once `until` holds for it (checked now and on every update of the order). */
   async waitFor (order: CID | string, until: (view: OrderView) => boolean, options: Options = {}): Promise<OrderView> {
-    const id = order.toString()
-    return await this.#waiters.until(id, () => {
-      const view = orderView(this.state, id)
-      return view !== undefined && until(view) ? view : undefined
-    }, options)
+    return await this.#core.waitFor(order, (id) => orderView(this.state, id), until, options)
   }
-
 
   /** Counts of orders per role and status. */
   summary (): Record<string, Record<string, number>> {
@@ -250,54 +234,14 @@ export class CustodyService extends EventEmitter<CustodyEvents> implements NodeS
 
   // ---- effects ----
 
-  #assertRunning (): void {
-    if (!this.#started) throw new ServiceStoppedError('the custody service is not running')
-  }
-
-  #appended (a: Appended): void {
-    for (const k of a.effects) this.#schedule(k)
-    const fact = readFact(a.entry)
+  #appended (entry: Appended['entry']): void {
+    const fact = readFact(entry)
     if (fact === undefined) return
     if (fact.order === null) return
     const id = fact.order.toString()
-    const parked = this.#parked.get(id)
-    if (parked !== undefined) {
-      this.#parked.delete(id)
-      for (const k of parked) this.#schedule(k)
-    }
-    this.#waiters.wake(id)
+    this.#core.unpark(id)
+    this.#core.wake(id)
     this.emit('order:updated', id, fact)
-  }
-
-  #schedule (k: KeyedEffect, attempt = 0): void {
-    if (!this.#started) return
-    const effect = k.effect as CustodyEffect | OpenEnvelopeEffect
-    if (effect.type !== ENVELOPE_OPEN && !isCustodyEffect(effect)) return
-    if (this.#inflight.has(k.key)) return
-    this.#inflight.add(k.key)
-    void this.#run(effect).then(
-      (handled) => { if (handled) this.#done.add(k.key) },
-      (err: unknown) => {
-        if (!this.#started) return // still in the outbox: tried again at the next start
-        if (err instanceof Parked) {
-          const list = this.#parked.get(err.order) ?? []
-          list.push(k)
-          this.#parked.set(err.order, list)
-          return
-        }
-        const delay = Math.min(30_000, this.#retryMs * 2 ** attempt)
-        this.#c.logger.warn({ err, effect: effect.type, key: k.key, attempt, retryInMs: delay }, 'custody effect failed; will retry')
-        const t = setTimeout(() => { this.#timers.delete(t); this.#schedule(k, attempt + 1) }, delay)
-        this.#timers.add(t)
-      }
-    ).finally(() => { this.#inflight.delete(k.key) })
-  }
-
-  /** Runs an effect; false when it is not custody's (another service's envelope: not marked done here). */
-  async #run (effect: CustodyEffect | OpenEnvelopeEffect): Promise<boolean> {
-    if (effect.type === ENVELOPE_OPEN) return await this.#open(effect.envelope)
-    await this.#lanes.run(effect.order.toString(), async () => { await this.#execute(effect) })
-    return true
   }
 
   async #execute (e: CustodyEffect): Promise<void> {
@@ -305,31 +249,6 @@ export class CustodyService extends EventEmitter<CustodyEvents> implements NodeS
     // them (#commit); then the state shows the work recorded and the executor has nothing to do.
     const next = await this.#prepare(e, this.state)
     if (next !== undefined) await this.#commit(next.facts, next.envelope)
-  }
-
-  /** Judges a received envelope (the inbox's `envelope.open`), once; false if it is not a custody message. */
-  async #open (cid: CID): Promise<boolean> {
-    const envelope = await this.#c.node.readEnvelope(cid)
-    if (envelope === undefined) throw new Error(`received envelope ${cid.toString()} is not in the blockstore`)
-    if (!isCustodyMessageType(envelope.header.type)) return false // another service's: left for it to mark done
-    const order = (envelope.header.thread ?? envelope.cid).toString()
-    await this.#lanes.run(order, async () => {
-      if (isRecorded(this.state, envelope)) return
-      let fact: CustodyFact
-      try {
-        const opened = await this.#c.node.open(envelope)
-        fact = await this.#judge.judge(envelope, opened.body)
-      } catch (err) {
-        if ((err as Error).name === 'PrematureMessageError') throw new Parked(order)
-        if (!isRefusal(err)) throw err
-        fact = rejectedFact(envelope, err)
-      }
-      if (fact.kind === CUSTODY_FACTS.rejected) {
-        this.#c.logger.warn({ envelope: cid.toString(), type: envelope.header.type, from: envelope.header.sender.toString(), error: fact.error, reason: fact.message }, 'custody message refused')
-      }
-      await this.#commit([fact])
-    })
-    return true
   }
 
   /**
@@ -344,7 +263,7 @@ export class CustodyService extends EventEmitter<CustodyEvents> implements NodeS
   async #commit (facts: readonly CustodyFact[], sent?: DecodedEnvelope): Promise<void> {
     const { node } = this.#c
     const self = node.identity.cid
-    const plan: Array<{ readonly fact: CustodyFact } | { readonly envelope: DecodedEnvelope }> = []
+    const plan: Array<PlanItem<CustodyFact>> = []
     if (sent !== undefined) plan.push({ envelope: sent })
     const queue = [...facts]
     let state = this.state
@@ -360,10 +279,7 @@ export class CustodyService extends EventEmitter<CustodyEvents> implements NodeS
       }
     }
     // Issued in one synchronous pass: the log takes them in this order, in one group commit.
-    await Promise.all(plan.map(async (item) => {
-      if ('envelope' in item) await node.recordSent(item.envelope)
-      else await node.log.append(factEntry(item.fact))
-    }))
+    await this.#core.commit(plan)
   }
 
   /**
