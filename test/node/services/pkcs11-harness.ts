@@ -133,12 +133,15 @@ export async function startPkcs11Node (home: Pkcs11Home, init: ServicesInit = {}
   return { ...n, home, recorded }
 }
 
-/** Starts every home's node, then introduces every pair (dialling sides alternate, as startSafeguardNetwork does). */
-export async function startPkcs11Network (homes: readonly Pkcs11Home[], init: ServicesInit = {}, options: NodeOptions = {}): Promise<Pkcs11Node[]> {
+/**
+ * Starts every home's node (`init`: the same services settings for all, or per home), then
+ * introduces every pair (dialling sides alternate, as startSafeguardNetwork does).
+ */
+export async function startPkcs11Network (homes: readonly Pkcs11Home[], init: ServicesInit | ((home: Pkcs11Home) => ServicesInit) = {}, options: NodeOptions = {}): Promise<Pkcs11Node[]> {
   const signal = AbortSignal.timeout(60_000)
   const nodes: Pkcs11Node[] = []
   try {
-    for (const h of homes) nodes.push(await startPkcs11Node(h, init, options))
+    for (const h of homes) nodes.push(await startPkcs11Node(h, typeof init === 'function' ? init(h) : init, options))
     for (let i = 0; i < nodes.length; i++) {
       for (let j = i + 1; j < nodes.length; j++) {
         const [a, b] = (i + j) % 2 === 0 ? [i, j] : [j, i]
