@@ -24,17 +24,18 @@ import type { MpinState, RequestRecord } from '../../protocol/mpin/state.ts'
 import { MPIN_FACTS, type MpinFact } from '../../protocol/mpin/types.ts'
 import { sealSecret, type SealedSecret } from './mpin-export.ts'
 import { IssuanceStateError } from './mpin-errors.ts'
+import { NotYetError } from './service-base.ts'
 import { validateShare } from './mpin-shares.ts'
 
 type Options = { signal?: AbortSignal }
 type ShareMessage = Extract<DecodedMpinMessage, { type: 'mpin/share' }>
 type RefusedMessage = Extract<DecodedMpinMessage, { type: 'mpin/refused' }>
 
-/** An answer to a request this node has not recorded yet: judged again when the request is. */
-export class PrematureAnswerError extends Error {
+/** An answer to a request this node has not recorded yet: parked (its subject is the request) and judged again when the request is. */
+export class PrematureAnswerError extends NotYetError {
   readonly request: string
   constructor (request: CID) {
-    super(`answer to request ${request.toString()}, which this node has not recorded yet`)
+    super(request.toString(), `answer to request ${request.toString()}, which this node has not recorded yet`)
     this.name = 'PrematureAnswerError'
     this.request = request.toString()
   }

@@ -15,7 +15,8 @@
 // received envelopes (the inbox's `envelope.open` of `mpin/*` types) come from the log — from
 // `log:append` while running and from `log.pending()` at start — and every executor first asks
 // the state whether its work is recorded, so a crash between the work and its fact repeats the
-// work at most once and never loses it. Work on one request runs in one lane.
+// work at most once and never loses it. Work on one request runs in one lane. That loop is
+// ServiceCore's (service-base.ts); M-Pin judges its messages itself (a D-TA answers with envelopes).
 //
 // Shares never appear in clear in a fact, an effect, a log line or an API response: they travel
 // in envelopes sealed to the beneficiary alone and go straight into its key store; a combined
@@ -26,26 +27,24 @@ import { loadCurve, type CryptoPool, type CurveName, type KeyStore, type MpinCur
 import type { DecodedEnvelope } from '../../protocol/envelope.ts'
 import { getOrder } from '../../protocol/custody/order-map.ts'
 import { dayOf } from '../../protocol/mpin/entitlement.ts'
-import { rejectedFact, readFact } from '../../protocol/mpin/facts.ts'
+import { factEntry, rejectedFact, readFact } from '../../protocol/mpin/facts.ts'
 import { checkTerms, decodeMessage, requestBody, requestRecipients } from '../../protocol/mpin/messages.ts'
 import { issuanceView, issuanceViews, servedOf, type IssuanceView } from '../../protocol/mpin/queries.ts'
 import { isMpinEffect, MPIN_EFFECTS, type MpinEffect } from '../../protocol/mpin/reduce.ts'
 import type { MasterRecord, MpinState } from '../../protocol/mpin/state.ts'
 import { isMpinMessageType, MPIN_FACTS, MPIN_MESSAGES, type IssuanceKind, type MpinFact } from '../../protocol/mpin/types.ts'
-import type { KeyedEffect } from '../../protocol/state/effects.ts'
-import { ENVELOPE_OPEN, type OpenEnvelopeEffect } from '../../protocol/state/inbox.ts'
 import type { Appended } from '../../storage/log.ts'
 import type { Logger } from '../logger.ts'
 import type { NodeService } from '../node.ts'
 import type { CustodyNode } from './custody-port.ts'
-import { InvalidRequestError, MachineMismatchError, RoleError, ServiceStoppedError } from './errors.ts'
-import { Batcher, Lanes } from './lanes.ts'
+import { InvalidRequestError, RoleError } from './errors.ts'
 import { AuthServer, type Pass1Input, type Pass1Result, type Pass2Result } from './mpin-auth.ts'
 import { Dta } from './mpin-dta.ts'
 import { UnknownIssuanceError } from './mpin-errors.ts'
 import type { SealedSecret } from './mpin-export.ts'
 import { Holder, PrematureAnswerError } from './mpin-holder.ts'
-import { commitPlan, isRefusal, type PlanItem } from './mpin-plan.ts'
+import { isRefusal, type PlanItem } from './mpin-plan.ts'
+import { ServiceCore } from './service-base.ts'
 
 export interface MpinComponents {
   readonly node: CustodyNode
@@ -101,32 +100,21 @@ type Options = { signal?: AbortSignal }
 export class MpinService extends EventEmitter<MpinEvents> implements NodeService {
   readonly #c: MpinComponents
   readonly #roles: ReadonlySet<string>
-  readonly #retryMs: number
-  readonly #maxParked: number
   readonly #now: () => number
   readonly #dta: Dta
   readonly #holder: Holder
   readonly #auth: AuthServer
-  readonly #lanes = new Lanes()
-  readonly #inflight = new Set<string>()
-  readonly #timers = new Set<ReturnType<typeof setTimeout>>()
-  readonly #parked = new Map<string, KeyedEffect[]>()
-  readonly #waiters = new Map<string, Set<() => void>>()
-  readonly #done: Batcher
-  #started = false
-  readonly #onAppend = (evt: Event): void => { this.#appended((evt as CustomEvent<Appended>).detail) }
+  readonly #core: ServiceCore<MpinFact, MpinEffect>
 
   constructor (components: MpinComponents, init: MpinInit = {}) {
     super()
     this.#c = components
     this.#roles = new Set(init.roles ?? ['principal', 'fiduciary', 'beneficiary'])
-    this.#retryMs = init.retryMs ?? 500
-    this.#maxParked = init.maxParked ?? 1024
     this.#now = init.now ?? Date.now
     const state = (): MpinState => this.state
     const curve = async (name: CurveName): Promise<MpinCurve> => await loadCurve(name)
-    const { node, keystore, pool } = components
-    this.#dta = new Dta({ node, keystore, pool, state, curve, commit: async (items) => { await commitPlan(node, items) } }, {
+    const { node, keystore, pool, logger } = components
+    this.#dta = new Dta({ node, keystore, pool, state, curve, commit: async (items) => { await this.#core.commit(items) } }, {
       serving: this.#roles.has('fiduciary'),
       principals: init.principals ?? [],
       authServers: init.authServers ?? [],
@@ -140,11 +128,28 @@ export class MpinService extends EventEmitter<MpinEvents> implements NodeService
       ...(init.challengeTtlMs === undefined ? {} : { challengeTtlMs: init.challengeTtlMs }),
       ...(init.maxChallenges === undefined ? {} : { maxChallenges: init.maxChallenges })
     })
-    this.#done = new Batcher(
-      async (keys) => { await this.#c.node.log.markDone(keys) },
-      (err) => { this.#c.logger.warn({ err }, 'could not mark M-Pin effects done (they run again, idempotently, at the next start)') },
-      { delayMs: 25 }
-    )
+    // An answer to a request not recorded yet waits for it, however long (no park time); beyond
+    // `maxParked` such answers are retried like failures.
+    this.#core = new ServiceCore({
+      name: 'M-Pin',
+      node,
+      keystore,
+      logger,
+      folds: (s) => {
+        const slice = (s as { mpin?: Partial<MpinState> } | null)?.mpin
+        return typeof s === 'object' && slice?.requests !== undefined && slice.masters !== undefined
+      },
+      foldsHint: 'the node log does not fold the M-Pin reducer: create the node with machine: withMpin(nodeMachine())',
+      entry: factEntry,
+      accepts: isMpinEffect,
+      execute: async (effect, final) => await this.#execute(effect, final),
+      messages: isMpinMessageType,
+      judge: async (envelope) => { await this.#open(envelope) },
+      appended: (entry) => { this.#appended(entry) },
+      retryMs: init.retryMs ?? 500,
+      maxParked: init.maxParked ?? 1024,
+      now: this.#now
+    })
   }
 
   /** The M-Pin slice of the node's state. */
@@ -153,39 +158,21 @@ export class MpinService extends EventEmitter<MpinEvents> implements NodeService
   }
 
   async start (options: Options = {}): Promise<void> {
-    if (this.#started) return
-    const s = this.#c.node.log.state as { mpin?: Partial<MpinState> } | null
-    if (s === null || typeof s !== 'object' || s.mpin?.requests === undefined || s.mpin.masters === undefined) {
-      throw new MachineMismatchError('the node log does not fold the M-Pin reducer: create the node with machine: withMpin(nodeMachine())')
-    }
-    await this.#c.keystore.start(options)
-    this.#c.node.log.addEventListener('log:append', this.#onAppend)
-    this.#started = true
-    for (const k of this.#c.node.log.pending()) this.#schedule(k)
+    await this.#core.start(options)
   }
 
   async stop (): Promise<void> {
-    if (!this.#started) return
-    this.#started = false
-    this.#c.node.log.removeEventListener('log:append', this.#onAppend)
-    for (const t of this.#timers) clearTimeout(t)
-    this.#timers.clear()
-    this.#parked.clear()
-    await this.#lanes.idle()
+    if (!this.#core.running) return
+    await this.#core.stop()
     await this.#dta.idle()
-    await this.#done.settled()
     await this.#auth.stop()
   }
 
   // ---- operations (REST API) ----
 
-  #assertRunning (): void {
-    if (!this.#started) throw new ServiceStoppedError('the M-Pin service is not running')
-  }
-
   /** Sends a request to the D-TAs (and the beneficiary); resolves once it is in the log. */
   async requestIssuance (input: NewIssuance, options: Options = {}): Promise<IssuanceView> {
-    this.#assertRunning()
+    this.#core.assertRunning()
     const { node } = this.#c
     const self = node.identity.cid
     const beneficiary = input.beneficiary ?? self
@@ -204,7 +191,7 @@ export class MpinService extends EventEmitter<MpinEvents> implements NodeService
     const recipients = await Promise.all(requestRecipients(terms).map(async (c) => await node.resolve(c, options)))
     const envelope = node.seal(recipients, MPIN_MESSAGES.request, requestBody(terms), { thread: null, prev: [] })
     const request = { kind: MPIN_FACTS.request, ...terms, request: envelope.cid, from: self, time: envelope.header.time } as const
-    await commitPlan(node, [{ envelope }, { fact: request }])
+    await this.#core.commit([{ envelope }, { fact: request }])
     return issuanceView(this.state, envelope.cid) as IssuanceView
   }
 
@@ -218,33 +205,12 @@ export class MpinService extends EventEmitter<MpinEvents> implements NodeService
 
   /** Resolves with the request's view once `until` holds (checked now and on every fact about it). */
   async waitFor (id: CID | string, until: (view: IssuanceView) => boolean, options: Options = {}): Promise<IssuanceView> {
-    const key = id.toString()
-    const now = issuanceView(this.state, key)
-    if (now !== undefined && until(now)) return now
-    options.signal?.throwIfAborted()
-    return await new Promise<IssuanceView>((resolve, reject) => {
-      const signal = options.signal
-      const waiter = (): void => {
-        const view = issuanceView(this.state, key)
-        if (view !== undefined && until(view)) { cleanup(); resolve(view) }
-      }
-      const onAbort = (): void => { cleanup(); reject(signal?.reason) }
-      const cleanup = (): void => {
-        const set = this.#waiters.get(key)
-        set?.delete(waiter)
-        if (set?.size === 0) this.#waiters.delete(key)
-        signal?.removeEventListener('abort', onAbort)
-      }
-      let set = this.#waiters.get(key)
-      if (set === undefined) { set = new Set(); this.#waiters.set(key, set) }
-      set.add(waiter)
-      signal?.addEventListener('abort', onAbort, { once: true })
-    })
+    return await this.#core.waitFor(id, (key) => issuanceView(this.state, key), until, options)
   }
 
   /** The combined client secret or time permit of a complete request of this node's, sealed to `recipientKey`. */
   async exportSecret (id: CID, recipientKey: Uint8Array, options: Options = {}): Promise<SealedSecret & { readonly view: IssuanceView }> {
-    this.#assertRunning()
+    this.#core.assertRunning()
     if (issuanceView(this.state, id) === undefined) throw new UnknownIssuanceError(`issuance ${id.toString()} is not known to this node`)
     const sealed = await this.#holder.exportSecret(id, recipientKey, options)
     this.#c.logger.info({ request: id.toString(), issuance: sealed.record.issuance }, 'M-Pin secret exported (sealed to its owner)')
@@ -253,7 +219,7 @@ export class MpinService extends EventEmitter<MpinEvents> implements NodeService
 
   /** D-TA: this node's master share on `curve` (handle, fingerprint), generating it on first call. */
   async master (curve: CurveName, options: Options = {}): Promise<MasterRecord> {
-    this.#assertRunning()
+    this.#core.assertRunning()
     return await this.#dta.master(curve, options)
   }
 
@@ -263,12 +229,12 @@ export class MpinService extends EventEmitter<MpinEvents> implements NodeService
   }
 
   async pass1 (input: Pass1Input): Promise<Pass1Result> {
-    this.#assertRunning()
+    this.#core.assertRunning()
     return await this.#auth.pass1(input)
   }
 
   async pass2 (challenge: string, V: Uint8Array, options: Options = {}): Promise<Pass2Result> {
-    this.#assertRunning()
+    this.#core.assertRunning()
     return await this.#auth.pass2(challenge, V, options)
   }
 
@@ -279,91 +245,55 @@ export class MpinService extends EventEmitter<MpinEvents> implements NodeService
 
   // ---- effects ----
 
-  #appended (a: Appended): void {
-    for (const k of a.effects) this.#schedule(k)
-    const fact = readFact(a.entry)
+  #appended (entry: Appended['entry']): void {
+    const fact = readFact(entry)
     if (fact === undefined || !('request' in fact) || fact.request === null) return
     const id = fact.request.toString()
-    if (fact.kind === MPIN_FACTS.request) {
-      const parked = this.#parked.get(id)
-      if (parked !== undefined) {
-        this.#parked.delete(id)
-        for (const k of parked) this.#schedule(k)
-      }
-    }
-    for (const w of [...(this.#waiters.get(id) ?? [])]) w()
+    // Answers wait for their request (a principal's request still on its way), not for each other.
+    if (fact.kind === MPIN_FACTS.request) this.#core.unpark(id)
+    this.#core.wake(id)
     this.emit('issuance:updated', id, fact)
   }
 
-  #schedule (k: KeyedEffect, attempt = 0): void {
-    if (!this.#started) return
-    const effect = k.effect as MpinEffect | OpenEnvelopeEffect
-    if (effect.type !== ENVELOPE_OPEN && !isMpinEffect(effect)) return
-    if (this.#inflight.has(k.key)) return
-    this.#inflight.add(k.key)
-    void this.#run(effect).then(
-      (handled) => { if (handled) this.#done.add(k.key) },
-      (err: unknown) => {
-        if (!this.#started) return // still in the outbox: tried again at the next start
-        if (err instanceof PrematureAnswerError) {
-          const list = this.#parked.get(err.request) ?? []
-          const total = [...this.#parked.values()].reduce((n, l) => n + l.length, 0)
-          if (total < this.#maxParked) {
-            list.push(k)
-            this.#parked.set(err.request, list)
-            return
-          }
-        }
-        const delay = Math.min(30_000, this.#retryMs * 2 ** attempt)
-        this.#c.logger.warn({ err, effect: effect.type, key: k.key, attempt, retryInMs: delay }, 'M-Pin effect failed; will retry')
-        const t = setTimeout(() => { this.#timers.delete(t); this.#schedule(k, attempt + 1) }, delay)
-        this.#timers.add(t)
-      }
-    ).finally(() => { this.#inflight.delete(k.key) })
-  }
-
-  /** Runs an effect; false when it is not M-Pin's (an envelope of another service: not marked done here). */
-  async #run (effect: MpinEffect | OpenEnvelopeEffect): Promise<boolean> {
+  /** Runs one of M-Pin's effects; false when it is not M-Pin's (an envelope of another service: not marked done here). */
+  async #execute (effect: MpinEffect, final: boolean): Promise<boolean> {
     switch (effect.type) {
-      case ENVELOPE_OPEN: return await this.#open(effect.envelope)
-      case MPIN_EFFECTS.openOwn: return await this.#open(effect.envelope)
+      case MPIN_EFFECTS.openOwn: return await this.#core.open(effect.envelope, final)
       case MPIN_EFFECTS.serve: {
-        await this.#lanes.run(effect.request.toString(), async () => {
+        await this.#core.lane(effect.request.toString(), async () => {
           if (servedOf(this.state, effect.request) !== undefined) return
           const r = getOrder(this.state.requests, effect.request.toString())
           if (r === undefined) throw new UnknownIssuanceError(`request ${effect.request.toString()} is not recorded`)
-          await commitPlan(this.#c.node, await this.#dta.answer(r))
+          await this.#core.commit(await this.#dta.answer(r))
         })
         return true
       }
       case MPIN_EFFECTS.combine: {
-        await this.#lanes.run(effect.request.toString(), async () => {
+        await this.#core.lane(effect.request.toString(), async () => {
           const fact = await this.#holder.combine(effect.request)
-          if (fact !== undefined) await commitPlan(this.#c.node, [{ fact }])
+          if (fact !== undefined) await this.#core.commit([{ fact }])
         })
         return true
       }
     }
   }
 
-  /** Judges an M-Pin envelope addressed to this node (received, or sent to itself), once. */
-  async #open (cid: CID): Promise<boolean> {
-    const { node } = this.#c
-    const envelope = await node.readEnvelope(cid)
-    if (envelope === undefined) throw new Error(`envelope ${cid.toString()} is not in the blockstore`)
-    if (!isMpinMessageType(envelope.header.type)) return false // another service's
-    await this.#lanes.run((envelope.header.thread ?? envelope.cid).toString(), async () => {
-      let items: PlanItem[]
-      try {
-        items = await this.#judge(envelope)
-      } catch (err) {
-        if (err instanceof PrematureAnswerError || !isRefusal(err)) throw err
-        this.#c.logger.warn({ envelope: cid.toString(), type: envelope.header.type, from: envelope.header.sender.toString(), error: err.name, reason: err.message }, 'M-Pin message refused')
-        items = [{ fact: rejectedFact(envelope, err) }]
-      }
-      if (items.length > 0) await commitPlan(node, items)
-    })
-    return true
+  /**
+   * Judges an M-Pin envelope addressed to this node (received, or sent to itself), in its request's
+   * lane. Unlike the other services' judgements it may answer with envelopes (a D-TA's shares), and
+   * it asks the state whether the message is recorded only once it is decoded.
+   */
+  async #open (envelope: DecodedEnvelope): Promise<void> {
+    let items: PlanItem[]
+    try {
+      items = await this.#judge(envelope)
+    } catch (err) {
+      // PrematureAnswerError (a NotYetError): parked by the scheduler until the request is recorded.
+      if (err instanceof PrematureAnswerError || !isRefusal(err)) throw err
+      this.#c.logger.warn({ envelope: envelope.cid.toString(), type: envelope.header.type, from: envelope.header.sender.toString(), error: err.name, reason: err.message }, 'M-Pin message refused')
+      items = [{ fact: rejectedFact(envelope, err) }]
+    }
+    if (items.length > 0) await this.#core.commit(items)
   }
 
   /** What this node appends for an M-Pin envelope addressed to it; [] when that is recorded already. */

@@ -9,7 +9,8 @@
 // envelopes (the inbox's `envelope.open` of `safeguard/*` types) come from the log — from
 // `log:append` while running and from `log.pending()` at start — and every executor first asks
 // the state whether its work is recorded, so a crash between the work and its fact repeats the
-// work at most once and never loses it. Work on one deposit runs in one lane.
+// work at most once and never loses it. Work on one deposit runs in one lane. That loop is
+// ServiceCore's (service-base.ts).
 //
 // A release whose deposit sets a delay waits, on this node's clock, until the delay has run since
 // the request was recorded (a timer; after a restart the pending effect sets it again). A message

@@ -10,7 +10,7 @@
 // (the inbox's `envelope.open` of `threshold/*` types) come from the log — from `log:append` while
 // running and from `log.pending()` at start — and every executor first asks the state whether its
 // work is recorded, so a crash between the work and its fact repeats the work at most once and
-// never loses it. Work on one order runs in one lane.
+// never loses it. Work on one order runs in one lane. That loop is ServiceCore's (service-base.ts).
 //
 // Time: each phase of a round waits at most the order's `phaseMs` on this node's clock (a timeout
 // effect due then; after a restart the pending effect is due again). A message about an order or
