@@ -7,6 +7,14 @@
 // counted here: the last lease finalizes the module, the last login to a slot logs out. This
 // map is the one process-wide table of the key store, mirroring state the library itself keeps
 // per process.
+//
+// Because the login is the process's, C_Login on a token the process is logged in to returns
+// CKR_USER_ALREADY_LOGGED_IN without looking at the PIN: a second store on the token (two nodes
+// sharing an HSM partition in one process) would start with any PIN. So each login here keeps an
+// HMAC of the PIN that logged in (under a random key of this process, never written anywhere),
+// and a later login whose PIN differs is refused with WrongPinError. A token logged in to by code
+// outside these leases cannot be checked without logging that code out: such a PIN is taken as is.
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import { stat } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import pkcs11js from 'pkcs11js'
@@ -16,11 +24,19 @@ import { isErrnoCode } from './files.ts'
 export type Pkcs11 = InstanceType<typeof pkcs11js.PKCS11>
 export type Pkcs11Handle = Buffer
 
+interface Login {
+  count: number
+  /** HMAC of the PIN that logged the process in (null: logged in by code outside these leases). */
+  proof: Buffer | null
+}
+
 interface LoadedModule {
   readonly p11: Pkcs11
   readonly owned: boolean
   refs: number
-  readonly logins: Map<string, number>
+  readonly logins: Map<string, Login>
+  /** Key of the PIN proofs: random, this process only. */
+  readonly pinKey: Buffer
 }
 
 const modules = new Map<string, LoadedModule>()
@@ -28,7 +44,10 @@ const modules = new Map<string, LoadedModule>()
 export interface ModuleLease {
   readonly p11: Pkcs11
   readonly path: string
-  /** Logs the user in on `session`'s token unless this process already is; counted per slot. */
+  /**
+   * Logs the user in on `session`'s token unless this process already is — then the PIN must be the
+   * one it logged in with (WrongPinError otherwise); counted per slot.
+   */
   login (slot: Pkcs11Handle, session: Pkcs11Handle, pin: string): void
   /** Drops one login of `slot` without C_Logout (the token already logged out: session lost). */
   forgetLogin (slot: Pkcs11Handle): void
@@ -67,7 +86,7 @@ export async function acquireModule (path: string): Promise<ModuleLease> {
       }
       owned = false // initialised by other code in this process: it finalizes, not us
     }
-    entry = { p11, owned, refs: 0, logins: new Map() }
+    entry = { p11, owned, refs: 0, logins: new Map(), pinKey: randomBytes(32) }
     modules.set(key, entry)
   }
   entry.refs++
@@ -78,23 +97,35 @@ export async function acquireModule (path: string): Promise<ModuleLease> {
     path: key,
     login (slot, session, pin) {
       const slotKey = slot.toString('hex')
+      const current = e.logins.get(slotKey)
+      const proof = createHmac('sha256', e.pinKey).update(pin, 'utf8').digest()
+      let checked = true
       try {
         e.p11.C_Login(session, pkcs11js.CKU_USER, pin)
       } catch (err) {
         if (codeOf(err) !== pkcs11js.CKR_USER_ALREADY_LOGGED_IN) throw loginError(err)
+        // The token did not look at this PIN: compare it with the one the process logged in with.
+        const known = current?.proof ?? null
+        if (known !== null && !timingSafeEqual(known, proof)) {
+          throw new WrongPinError('wrong user PIN: not the PIN this process is logged in to the token with', { cause: err })
+        }
+        checked = known !== null
       }
-      e.logins.set(slotKey, (e.logins.get(slotKey) ?? 0) + 1)
+      if (current === undefined) e.logins.set(slotKey, { count: 1, proof: checked ? proof : null })
+      else {
+        current.count++
+        if (checked) current.proof = proof
+      }
     },
     forgetLogin (slot) {
       const slotKey = slot.toString('hex')
-      const n = (e.logins.get(slotKey) ?? 0) - 1
-      if (n > 0) e.logins.set(slotKey, n)
-      else e.logins.delete(slotKey)
+      const current = e.logins.get(slotKey)
+      if (current !== undefined && --current.count <= 0) e.logins.delete(slotKey)
     },
     logout (slot, session) {
       const slotKey = slot.toString('hex')
-      const n = (e.logins.get(slotKey) ?? 0) - 1
-      if (n > 0) { e.logins.set(slotKey, n); return }
+      const current = e.logins.get(slotKey)
+      if (current !== undefined && --current.count > 0) return
       e.logins.delete(slotKey)
       try {
         e.p11.C_Logout(session)
