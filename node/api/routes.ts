@@ -2,7 +2,6 @@
 // validates requests (zod) and openapi.ts writes the OpenAPI document. Every route but health
 // needs the bearer token.
 import type { z } from 'zod'
-import { CID } from 'multiformats/cid'
 import { fromHex, type SecretKeyFormat } from '../../crypto/index.ts'
 import { UnknownOrderError } from '../../protocol/custody/index.ts'
 import { UnknownIdentityError } from '../../protocol/errors.ts'
@@ -10,6 +9,7 @@ import type { MilagroNode } from '../node.ts'
 import type { CustodyService } from '../services/custody.ts'
 import { ServiceStoppedError } from '../services/errors.ts'
 import { ValidationError } from './errors.ts'
+import { pageOf, parseCid, untilStage } from './routes-common.ts'
 import {
   CreateOrderBody, EmptyBody, Exported, ExportBody, Health, Identity, IdentityParams, ListOrdersQuery, Order, OrderIdParams,
   OrderPage, OrderQuery, Status
@@ -52,14 +52,6 @@ function custodyOf (ctx: RouteContext): CustodyService {
   const c = ctx.custody()
   if (c === undefined) throw new ServiceStoppedError('the custody service is not running')
   return c
-}
-
-function parseCid (text: string, what: string): CID {
-  try {
-    return CID.parse(text)
-  } catch (err) {
-    throw new ValidationError(`${what} is not a CID`, { cause: err })
-  }
 }
 
 /** `schema.parse` with the first issue as a ValidationError naming the field. */
@@ -127,8 +119,7 @@ export const ROUTES: readonly Route[] = [
   route({
     method: 'GET', url: '/v1/orders', operationId: 'listOrders', summary: 'Orders this node plays a role in, oldest first, by pages', auth: true, query: ListOrdersQuery, status: 200, response: OrderPage, errors: [400],
     handler: async ({ query }, ctx) => {
-      const q = query as z.infer<typeof ListOrdersQuery>
-      const page = custodyOf(ctx).orders({ ...(q.cursor === undefined ? {} : { cursor: q.cursor }), ...(q.limit === undefined ? {} : { limit: q.limit }) })
+      const page = custodyOf(ctx).orders(pageOf(query as z.infer<typeof ListOrdersQuery>))
       return { orders: page.orders.map(orderJson), next: page.next }
     }
   }),
@@ -140,15 +131,15 @@ export const ROUTES: readonly Route[] = [
       const custody = custodyOf(ctx)
       const now = custody.order(id)
       if (now === undefined) throw new UnknownOrderError(`order ${id.toString()} is not known to this node`)
-      if (q.wait === undefined || reached(now, q.wait)) return orderJson(now)
       const stage = q.wait
-      const bounded = AbortSignal.any([signal, AbortSignal.timeout(q.timeoutMs ?? 30_000)])
-      try {
-        return orderJson(await custody.waitFor(id, (v) => reached(v, stage), { signal: bounded }))
-      } catch (err) {
-        if (signal.aborted || (err as Error).name !== 'TimeoutError') throw err
-        return orderJson(custody.order(id) ?? now)
-      }
+      return orderJson(await untilStage({
+        now,
+        reached: stage === undefined ? undefined : (v) => reached(v, stage),
+        waitFor: async (until, options) => await custody.waitFor(id, until, options),
+        current: () => custody.order(id) ?? now,
+        timeoutMs: q.timeoutMs,
+        signal
+      }))
     }
   }),
   route({

@@ -9,7 +9,7 @@
 // of its own node). No response carries a secret, a share or a key-store handle: a recovered
 // secret comes back HPKE-sealed to a key the caller chose (node/services/safeguard-export.ts).
 import { z } from 'zod'
-import { CID } from 'multiformats/cid'
+import type { CID } from 'multiformats/cid'
 import { fromHex, toHex } from '../../crypto/index.ts'
 import { UnknownDepositError } from '../../protocol/safeguard/errors.ts'
 import { MAX_DELAY_MS, MAX_LABEL_LENGTH } from '../../protocol/safeguard/messages.ts'
@@ -17,9 +17,9 @@ import type { DepositView } from '../../protocol/safeguard/queries.ts'
 import { MAX_FIDUCIARIES, MAX_SECRET_BYTES } from '../../protocol/safeguard/sharing.ts'
 import { REQUESTERS } from '../../protocol/safeguard/types.ts'
 import type { Backups, BackupView } from '../services/backup.ts'
-import { ServiceStoppedError } from '../services/errors.ts'
 import type { SafeguardService } from '../services/safeguard.ts'
 import { ValidationError } from './errors.ts'
+import { listQuery, pageOf, parseCid, running, untilStage } from './routes-common.ts'
 import type { Route } from './routes.ts'
 import { Cid } from './schemas.ts'
 
@@ -42,10 +42,7 @@ export const CreateDepositBody = z.object({
   label: z.string().max(MAX_LABEL_LENGTH).describe('free text every party sees').optional()
 }).strict().meta({ id: 'CreateDeposit' })
 
-const ListQuery = z.object({
-  cursor: z.string().min(1).max(300).describe('the `next` of the previous page').optional(),
-  limit: z.coerce.number().int().min(1).max(500).describe('deposits per page (default 50)').optional()
-}).strict()
+const ListQuery = listQuery('deposits')
 
 export const DEPOSIT_WAITS = ['held', 'released', 'recovered', 'revoked'] as const
 const DepositQuery = z.object({
@@ -161,14 +158,6 @@ export function reachedStage (v: DepositView, stage: typeof DEPOSIT_WAITS[number
   }
 }
 
-function parseCid (text: string, what: string): CID {
-  try {
-    return CID.parse(text)
-  } catch (err) {
-    throw new ValidationError(`${what} is not a CID`, { cause: err })
-  }
-}
-
 function decodeSecret (text: string): Uint8Array {
   const bytes = Buffer.from(text, 'base64')
   if (bytes.toString('base64') !== text) throw new ValidationError('body.secret is not canonical base64')
@@ -177,16 +166,8 @@ function decodeSecret (text: string): Uint8Array {
 
 /** The safeguard and backup routes, on the services the getters return (undefined: 503 ServiceStoppedError). */
 export function safeguardRoutes (safeguard: () => SafeguardService | undefined, backups: () => Backups | undefined): Route[] {
-  const service = (): SafeguardService => {
-    const s = safeguard()
-    if (s === undefined) throw new ServiceStoppedError('the safeguard service is not running')
-    return s
-  }
-  const backupService = (): Backups => {
-    const b = backups()
-    if (b === undefined) throw new ServiceStoppedError('the safeguard service is not running')
-    return b
-  }
+  const service = running(safeguard, 'safeguard')
+  const backupService = running(backups, 'safeguard')
   const known = (id: CID): DepositView => {
     const v = service().view(id)
     if (v === undefined) throw new UnknownDepositError(`deposit ${id.toString()} is not known to this node`)
@@ -227,8 +208,7 @@ export function safeguardRoutes (safeguard: () => SafeguardService | undefined, 
     {
       method: 'GET', url: '/v1/safeguards', operationId: 'listDeposits', summary: 'Deposits this node is a party to, oldest first, by pages', auth: true, query: ListQuery, status: 200, response: DepositPage, errors: [400],
       handler: async ({ query }) => {
-        const q = query as z.infer<typeof ListQuery>
-        const page = service().deposits({ ...(q.cursor === undefined ? {} : { cursor: q.cursor }), ...(q.limit === undefined ? {} : { limit: q.limit }) })
+        const page = service().deposits(pageOf(query as z.infer<typeof ListQuery>))
         return { deposits: page.deposits.map(depositJson), next: page.next }
       }
     },
@@ -237,16 +217,15 @@ export function safeguardRoutes (safeguard: () => SafeguardService | undefined, 
       handler: async ({ params, query, signal }) => {
         const id = idOf(params)
         const q = query as z.infer<typeof DepositQuery>
-        const now = known(id)
         const stage = q.wait
-        if (stage === undefined || reachedStage(now, stage)) return depositJson(now)
-        const bounded = AbortSignal.any([signal, AbortSignal.timeout(q.timeoutMs ?? 30_000)])
-        try {
-          return depositJson(await service().waitFor(id, (v) => reachedStage(v, stage), { signal: bounded }))
-        } catch (err) {
-          if (signal.aborted || (err as Error).name !== 'TimeoutError') throw err
-          return depositJson(known(id))
-        }
+        return depositJson(await untilStage({
+          now: known(id),
+          reached: stage === undefined ? undefined : (v) => reachedStage(v, stage),
+          waitFor: async (until, options) => await service().waitFor(id, until, options),
+          current: () => known(id),
+          timeoutMs: q.timeoutMs,
+          signal
+        }))
       }
     },
     action('release', 'Ask the fiduciaries to release to the beneficiary (principal, or beneficiary when the deposit allows; idempotent)'),

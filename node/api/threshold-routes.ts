@@ -10,14 +10,13 @@
 // HPKE-sealed to a key the caller chose (node/services/custody-export.ts, info
 // "milagro/custody/export/v1", aad = the order id's CID bytes).
 import { z } from 'zod'
-import { CID } from 'multiformats/cid'
+import type { CID } from 'multiformats/cid'
 import { fromHex, toHex, type SecretKeyFormat } from '../../crypto/index.ts'
 import { UnknownOrderError } from '../../protocol/threshold/errors.ts'
 import { MAX_FIDUCIARIES, MAX_PHASE_MS, MIN_PHASE_MS } from '../../protocol/threshold/messages.ts'
 import type { ThresholdOrderView } from '../../protocol/threshold/queries.ts'
-import { ServiceStoppedError } from '../services/errors.ts'
 import type { ThresholdService } from '../services/threshold.ts'
-import { ValidationError } from './errors.ts'
+import { listQuery, pageOf, parseCid, running, untilStage } from './routes-common.ts'
 import type { Route } from './routes.ts'
 import { Cid } from './schemas.ts'
 
@@ -42,10 +41,7 @@ export const ReshareBody = z.object({
   threshold: z.number().int().min(1).max(MAX_FIDUCIARIES).describe('the new threshold')
 }).strict().meta({ id: 'ReshareThresholdOrder' })
 
-const ListQuery = z.object({
-  cursor: z.string().min(1).max(300).describe('the `next` of the previous page').optional(),
-  limit: z.coerce.number().int().min(1).max(500).describe('orders per page (default 50)').optional()
-}).strict()
+const ListQuery = listQuery('orders')
 
 export const THRESHOLD_WAITS = ['published', 'redeemed', 'round-ended', 'held', 'failed'] as const
 const OrderQuery = z.object({
@@ -187,21 +183,9 @@ export function reachedStage (v: ThresholdOrderView, stage: typeof THRESHOLD_WAI
   }
 }
 
-function parseCid (text: string, what: string): CID {
-  try {
-    return CID.parse(text)
-  } catch (err) {
-    throw new ValidationError(`${what} is not a CID`, { cause: err })
-  }
-}
-
 /** The threshold routes, on the service the getter returns (undefined: 503 ServiceStoppedError). */
 export function thresholdRoutes (threshold: () => ThresholdService | undefined): Route[] {
-  const service = (): ThresholdService => {
-    const s = threshold()
-    if (s === undefined) throw new ServiceStoppedError('the threshold service is not running')
-    return s
-  }
+  const service = running(threshold, 'threshold')
   const known = (id: CID): ThresholdOrderView => {
     const v = service().view(id)
     if (v === undefined) throw new UnknownOrderError(`order ${id.toString()} is not known to this node`)
@@ -232,8 +216,7 @@ export function thresholdRoutes (threshold: () => ThresholdService | undefined):
     {
       method: 'GET', url: '/v1/threshold', operationId: 'listThresholdOrders', summary: 'Threshold orders this node is a party to, oldest first, by pages', auth: true, query: ListQuery, status: 200, response: ThresholdPage, errors: [400],
       handler: async ({ query }) => {
-        const q = query as z.infer<typeof ListQuery>
-        const page = service().orders({ ...(q.cursor === undefined ? {} : { cursor: q.cursor }), ...(q.limit === undefined ? {} : { limit: q.limit }) })
+        const page = service().orders(pageOf(query as z.infer<typeof ListQuery>))
         return { orders: page.orders.map(thresholdJson), next: page.next }
       }
     },
@@ -242,16 +225,15 @@ export function thresholdRoutes (threshold: () => ThresholdService | undefined):
       handler: async ({ params, query, signal }) => {
         const id = idOf(params)
         const q = query as z.infer<typeof OrderQuery>
-        const now = known(id)
         const stage = q.wait
-        if (stage === undefined || reachedStage(now, stage, q.round)) return thresholdJson(now)
-        const bounded = AbortSignal.any([signal, AbortSignal.timeout(q.timeoutMs ?? 30_000)])
-        try {
-          return thresholdJson(await service().waitFor(id, (v) => reachedStage(v, stage, q.round), { signal: bounded }))
-        } catch (err) {
-          if (signal.aborted || (err as Error).name !== 'TimeoutError') throw err
-          return thresholdJson(known(id))
-        }
+        return thresholdJson(await untilStage({
+          now: known(id),
+          reached: stage === undefined ? undefined : (v) => reachedStage(v, stage, q.round),
+          waitFor: async (until, options) => await service().waitFor(id, until, options),
+          current: () => known(id),
+          timeoutMs: q.timeoutMs,
+          signal
+        }))
       }
     },
     action('release', 'Ask t holders to release their shares to the beneficiary (principal only; idempotent)'),
