@@ -16,7 +16,9 @@
 //   - work on one subject (order, deposit, request) runs in one lane (serially), subjects
 //     concurrently;
 //   - what one step appends — envelopes sent (`envelope.sent`) and the facts they establish — is
-//     appended in one group commit (`commit`): a crash leaves all of it or none.
+//     issued in one synchronous pass (`commit`), in order, so it joins one group commit (one
+//     fsynced batch) unless the log cuts a long queue in two (storage/log.ts); either way the
+//     effect that asked for it is marked done only after, so a crash repeats it, idempotently.
 //
 // Why a helper object rather than a base class: each service keeps its own public surface (typed
 // events, REST operations) and private state, and hands the core a narrow set of functions — its
@@ -184,7 +186,7 @@ export class ServiceCore<F extends { readonly kind: string }, E extends { readon
     }, options)
   }
 
-  /** Appends `items` in order, in one group commit (the appends are issued in one synchronous pass). */
+  /** Appends `items` in order; the appends are issued in one synchronous pass, so they join one group commit. */
   async commit (items: ReadonlyArray<PlanItem<F>>): Promise<void> {
     const { node, entry } = this.#init
     await Promise.all(items.map(async (item) => {
