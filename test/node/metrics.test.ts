@@ -55,7 +55,7 @@ test('/metrics needs the token and serves libp2p and milagro metrics that follow
   for (const role of ['principal', 'fiduciary', 'beneficiary']) {
     assert.is(orders.filter(([k]) => k.includes(`role="${role}"`)).reduce((sum, [, v]) => sum + v, 0), 1, `one order as ${role}: ${JSON.stringify(orders)}`)
   }
-  assert.ok((after.get('milagro_keystore_operations_total{op="generate"}') ?? 0) >= 2, 'two shares generated in the key store')
+  assert.ok((after.get('milagro_keystore_operations_total{op="generateAndUse"}') ?? 0) >= 2, 'two shares generated in the key store (each with its proof of possession signed at once)')
 })
 
 test.run()
