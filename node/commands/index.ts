@@ -11,7 +11,8 @@ import { register as safeguard } from './safeguard.ts'
 import { register as sim } from './sim.ts'
 import { register as start } from './start.ts'
 import { register as threshold } from './threshold.ts'
+import { register as trace } from './trace.ts'
 
 export type RegisterCommand = (program: Command) => void
 
-export const commands: readonly RegisterCommand[] = [init, start, order, threshold, safeguard, backup, mpin, sim, admin, audit, log]
+export const commands: readonly RegisterCommand[] = [init, start, order, threshold, safeguard, backup, mpin, sim, admin, audit, log, trace]
