@@ -58,7 +58,7 @@ function side (s: Side, role: 'sent' | 'received'): string {
       case 'unverified': return 'log does not verify'
     }
   })()
-  return `       ${role.padEnd(9)}${who.padEnd(30)}${where.padEnd(22)}${facts}`
+  return `       ${role.padEnd(9)}${who.padEnd(30)}${where.padEnd(22)}${facts}`.trimEnd()
 }
 
 function print (r: TraceReport): void {
@@ -91,7 +91,7 @@ function print (r: TraceReport): void {
 
 export function register (program: Command): void {
   program.command('trace')
-    .description('follow one order, deposit, threshold round or M-Pin issuance across several stopped nodes\' logs, verified')
+    .description('follow one custody or threshold order, safeguard deposit or M-Pin request across several stopped nodes\' logs, verified')
     .argument('<subject>', 'CID of the flow\'s first envelope (order id, deposit id, request id)', parseSubject)
     .addOption(new Option('--home <dir>', 'a node home directory; repeat for each node (default: $MILAGRO_HOME or ~/.milagro)').argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v]))
     .option('--json', 'print the trace as one JSON object', false)
