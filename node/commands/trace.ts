@@ -58,7 +58,7 @@ function side (s: Side, role: 'sent' | 'received'): string {
       case 'unverified': return 'log does not verify'
     }
   })()
-  return `       ${role.padEnd(9)}${who.padEnd(30)}${where.padEnd(22)}${facts}`.trimEnd()
+  return `       ${role.padEnd(9)}${who.padEnd(30)} ${where.padEnd(22)} ${facts}`.trimEnd()
 }
 
 function print (r: TraceReport): void {

@@ -17,6 +17,7 @@ import { createStores, dataPaths } from '../../../storage/stores.ts'
 import { compact, flipOnDisk } from '../../storage/corrupt.ts'
 import { run } from './home-log.ts'
 import { snapshotTree, stoppedCustodyFlow, type StoppedFlow } from './trace-fixture.ts'
+import { makeHomes, startMpinNetwork, stopAll, type MpinNode } from '../services/mpin-harness.ts'
 
 const cli = fileURLToPath(new URL('../../../bin/milagro.js', import.meta.url))
 const P = 0
@@ -194,6 +195,34 @@ test('through the real `milagro` entry: the trace (status 0), JSON, an unknown s
   assert.is(notHome.code, 1)
   assert.match(notHome.stderr, /^milagro: LogNotFoundError: no log under /)
   assert.equal(await snapshots(flow.dirs), before)
+})
+
+test('an M-Pin issuance (another service, facts linked by `answer`): the request to both D-TAs and the client itself, both shares, each with its facts', async () => {
+  let nodes: MpinNode[] = []
+  try {
+    const homes = await makeHomes(['trace-dta-1', 'trace-dta-2', 'trace-client'])
+    nodes = await startMpinNetwork(homes.map((h) => ({ dir: h.dir })))
+    const [D1, D2, C] = nodes as [MpinNode, MpinNode, MpinNode]
+    const signal = AbortSignal.timeout(40_000)
+    const request = await C.mpin.requestIssuance({ issuance: 'client-secret', curve: 'BN254', dtas: [D1.node.identity.cid, D2.node.identity.cid] })
+    assert.is((await C.mpin.waitFor(request.id, (v) => v.status !== 'pending', { signal })).status, 'complete')
+    await stopAll(nodes, { remove: false })
+    const dirs = nodes.map((n) => n.dir)
+    const { report: r, status } = await trace(request.id.toString(), dirs)
+    assert.is(status, 0)
+    assert.equal([r.ok, r.type, r.failures, r.warnings], [true, 'mpin/request', [], []])
+    const [req, ...shares] = r.envelopes
+    assert.equal([req?.cid, req?.sender.home, req?.sender.facts.map((f) => f.kind)], [request.id.toString(), 2, ['mpin.request']])
+    assert.equal(req?.recipients.map((s) => [s.home, s.status]), [[0, 'received'], [1, 'received'], [2, 'own']])
+    assert.equal(new Set(shares.map((e) => e.sender.home)), new Set([0, 1]))
+    for (const e of shares) {
+      assert.equal([e.type, e.prev, e.sender.status, e.sender.facts.map((f) => f.kind)], ['mpin/share', [request.id.toString()], 'sent', ['mpin.issued']])
+      assert.equal(e.recipients.map((s) => [s.home, s.status, s.facts.map((f) => f.kind)]), [[2, 'received', ['mpin.received']]])
+    }
+    assert.equal(r.localFacts.map((f) => [f.home, f.kind]), [[2, 'mpin.combined']])
+  } finally {
+    await stopAll(nodes)
+  }
 })
 
 test.run()
