@@ -45,10 +45,12 @@ export async function traceHomes (subject: CID, homes: readonly string[], option
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString()
+/** Error texts come from other nodes' envelopes too: no control characters reach the terminal. */
+const printable = (text: string): string => text.replace(/\p{C}/gu, '?')
 
 function side (s: Side, role: 'sent' | 'received'): string {
   const who = s.home !== null ? `${s.name ?? s.identity} [${s.home + 1}]` : `${s.name ?? s.identity} (home not given)`
-  const facts = s.facts.map((f) => `${f.kind} #${f.seq}${f.rejected || f.error !== undefined ? ` ${f.rejected ? 'REJECTED' : 'error'}: ${f.error ?? ''}${f.message !== undefined ? ` (${f.message})` : ''}` : ''}`).join(', ')
+  const facts = s.facts.map((f) => `${f.kind} #${f.seq}${f.rejected || f.error !== undefined ? ` ${f.rejected ? 'REJECTED' : 'error'}: ${printable(f.error ?? '')}${f.message !== undefined ? ` (${printable(f.message)})` : ''}` : ''}`).join(', ')
   const where = ((): string => {
     switch (s.status) {
       case 'sent': case 'received': return `#${s.entry?.seq ?? '?'} clock ${s.entry?.clock ?? '?'}`
@@ -65,7 +67,7 @@ function print (r: TraceReport): void {
   console.log(`trace of ${r.subject}${r.type !== null ? ` (${r.type})` : ''}: ${r.envelopes.length} envelope${r.envelopes.length === 1 ? '' : 's'} in ${r.homes.length} log${r.homes.length === 1 ? '' : 's'}`)
   console.log('homes')
   r.homes.forEach((h, i) => {
-    const state = h.verified ? `log verifies (${h.entries.toLocaleString('en-US')} entries, ${h.traced} in this trace)` : `LOG DOES NOT VERIFY: ${h.problem ?? ''}`
+    const state = h.verified ? `log verifies (${h.entries.toLocaleString('en-US')} entries, ${h.traced} in this trace)` : `LOG DOES NOT VERIFY: ${printable(h.problem ?? '')}`
     console.log(`  [${i + 1}] ${h.name.padEnd(16)} ${h.identity}  ${h.home}`)
     console.log(`      ${state}`)
   })
@@ -76,14 +78,14 @@ function print (r: TraceReport): void {
     console.log(`  ${String(e.n).padStart(2)}. ${e.type}  ${e.cid}`)
     console.log(`       ${iso(e.time)}  clock ${e.clock}  ${e.bytes} bytes${prev}`)
     console.log(side(e.sender, 'sent'))
-    for (const to of e.recipients) if (to.status !== 'own') console.log(side(to, 'received'))
+    for (const to of e.recipients) console.log(side(to, 'received'))
   }
   if (r.localFacts.length > 0) {
     console.log('facts of the thread recording no envelope of it')
-    for (const f of r.localFacts) console.log(`  ${(r.homes[f.home]?.name ?? '?')} [${f.home + 1}] #${f.seq} ${f.kind}${f.error !== undefined ? ` error: ${f.error}` : ''}${f.envelope !== null ? ` (names ${f.envelope}, not in this log)` : ''}`)
+    for (const f of r.localFacts) console.log(`  ${(r.homes[f.home]?.name ?? '?')} [${f.home + 1}] #${f.seq} ${f.kind}${f.error !== undefined ? ` error: ${printable(f.error)}` : ''}${f.envelope !== null ? ` (names ${f.envelope}, not in this log)` : ''}`)
   }
-  for (const w of r.warnings) console.log(`WARN ${w.message}`)
-  for (const f of r.failures) console.log(`FAIL ${f.message}`)
+  for (const w of r.warnings) console.log(`WARN ${printable(w.message)}`)
+  for (const f of r.failures) console.log(`FAIL ${printable(f.message)}`)
   console.log(r.ok
     ? `OK: ${r.envelopes.length} envelope${r.envelopes.length === 1 ? '' : 's'} traced; every link resolves, every received envelope is in its sender's log, clocks agree${r.warnings.length > 0 ? ` (${r.warnings.length} warning${r.warnings.length === 1 ? '' : 's'})` : ''}`
     : `FAIL: ${r.failures.length} problem${r.failures.length === 1 ? '' : 's'}`)

@@ -208,7 +208,8 @@ test('an M-Pin issuance (another service, facts linked by `answer`): the request
     assert.is((await C.mpin.waitFor(request.id, (v) => v.status !== 'pending', { signal })).status, 'complete')
     await stopAll(nodes, { remove: false })
     const dirs = nodes.map((n) => n.dir)
-    const { report: r, status } = await trace(request.id.toString(), dirs)
+    const { report: r, status, text } = await trace(request.id.toString(), dirs)
+    assert.match(text, /\n +received trace-client \[3\] +own envelope \(#\d+\)\n/)
     assert.is(status, 0)
     assert.equal([r.ok, r.type, r.failures, r.warnings], [true, 'mpin/request', [], []])
     const [req, ...shares] = r.envelopes
