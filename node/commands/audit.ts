@@ -2,6 +2,11 @@
 // signature, the prev chain, seq, Lamport clocks, the envelopes entries link (signatures, sender,
 // recipients), and the reducers' replayed state against every checkpoint. Read-only. Prints a
 // summary, or the first bad entry (seq, CID, what is wrong) and exits with status 1.
+//
+// The home is not written: LevelDB rewrites files whenever it opens a database, even to read,
+// and drops a write-ahead-log record that fails its checksum — an audit in place could erase the
+// evidence it looks for. So the audit reads a private copy (trace-home.ts, as `milagro trace`);
+// `--in-place` opens the home itself instead (no copy; for a log too large to copy).
 import { SingleBar } from 'cli-progress'
 import type { Command } from 'commander'
 import { fullNodeMachine, summarize } from '../../protocol/index.ts'
@@ -9,15 +14,18 @@ import { audit, type AuditReport } from '../../storage/audit.ts'
 import { describeProblem } from '../../storage/errors.ts'
 import { defaultHome, homePaths } from '../home.ts'
 import { envelopeVerifier, identityResolver, openHomeStores } from './log-home.ts'
+import { openHomeCopy } from './trace-home.ts'
 
 export function register (program: Command): void {
   program.command('audit')
     .description('verify the whole log from genesis: signatures, chain, clocks, linked envelopes, checkpoints')
     .option('--home <dir>', 'node home directory (default: $MILAGRO_HOME or ~/.milagro)')
     .option('--json', 'print the report as one JSON object', false)
-    .action(async (opts: { home?: string, json: boolean }) => {
+    .option('--in-place', 'open the home itself rather than a private copy (LevelDB then rewrites some of its files)', false)
+    .action(async (opts: { home?: string, json: boolean, inPlace: boolean }) => {
       const home = homePaths(opts.home ?? defaultHome()).dir
-      const stores = await openHomeStores(home)
+      const copy = opts.inPlace ? undefined : await openHomeCopy(home)
+      const stores = copy?.stores ?? await openHomeStores(home)
       let report: AuditReport<unknown>
       const bar = process.stdout.isTTY && !opts.json
         ? new SingleBar({ format: 'auditing [{bar}] {percentage}% | {value}/{total} entries | {eta_formatted} left', stream: process.stdout, hideCursor: true })
@@ -38,7 +46,8 @@ export function register (program: Command): void {
         })
         if (barStarted) bar?.stop()
       } finally {
-        await stores.stop()
+        if (copy !== undefined) await copy.close()
+        else await stores.stop()
       }
       const out = {
         home,

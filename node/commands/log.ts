@@ -1,13 +1,16 @@
 // `milagro log --home DIR [--tail N] [--json]`: lists log entries readably. Unverified (that is
 // `milagro audit`'s job): an entry that cannot be read is listed with the reason. Bodies are shown
 // in summary — byte strings as their length, fields whose names suggest secrets redacted — so a
-// listing never prints secret material even if an entry carried some by mistake.
+// listing never prints secret material even if an entry carried some by mistake. Like `milagro
+// audit`, it reads a private copy of the home's databases (nothing of the home is written);
+// `--in-place` opens the home itself.
 import { Option, type Command } from 'commander'
 import { CID } from 'multiformats/cid'
 import type { StoredEntry } from '../../storage/entry.ts'
 import { listEntries, logExtent } from '../../storage/inspect.ts'
 import { defaultHome, homePaths } from '../home.ts'
 import { openHomeStores } from './log-home.ts'
+import { openHomeCopy } from './trace-home.ts'
 
 const SECRET_NAME = /secret|private|seed|password|passphrase|share|mnemonic|(^|[^a-z])(sk|pin|key)$/i
 
@@ -51,9 +54,11 @@ export function register (program: Command): void {
       return n
     }))
     .option('--json', 'one JSON object per entry, one per line', false)
-    .action(async (opts: { home?: string, tail?: number, json: boolean }) => {
+    .option('--in-place', 'open the home itself rather than a private copy (LevelDB then rewrites some of its files)', false)
+    .action(async (opts: { home?: string, tail?: number, json: boolean, inPlace: boolean }) => {
       const home = homePaths(opts.home ?? defaultHome()).dir
-      const stores = await openHomeStores(home)
+      const copy = opts.inPlace ? undefined : await openHomeCopy(home)
+      const stores = copy?.stores ?? await openHomeStores(home)
       try {
         const { head, lastIndexed } = await logExtent(stores)
         const last = Math.max(head?.seq ?? -1, lastIndexed)
@@ -69,7 +74,8 @@ export function register (program: Command): void {
           console.log(`#${e.seq}  ${String(j.time)}  clock ${e.clock}  ${e.kind}${e.sig !== undefined ? '  (signed)' : ''}  ${e.cid.toString()}  ${payload}`)
         }
       } finally {
-        await stores.stop()
+        if (copy !== undefined) await copy.close()
+        else await stores.stop()
       }
     })
 }

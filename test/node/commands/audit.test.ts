@@ -9,6 +9,7 @@ import { encodeEntry, signingMessage } from '../../../storage/entry.ts'
 import * as dagCbor from '@ipld/dag-cbor'
 import { testNode } from '../../fixtures/identities.ts'
 import { homeWithLog, run } from './home-log.ts'
+import { snapshotTree } from './trace-fixture.ts'
 
 test('a clean home: summary and status 0; --json carries the same figures', async () => {
   const h = await homeWithLog(12)
@@ -26,6 +27,19 @@ test('a clean home: summary and status 0; --json carries the same figures', asyn
     assert.is(r.orders, 0)
     assert.equal(r.checkpoints, { compared: 2, skipped: 0 })
     assert.is(r.problem, null)
+  } finally {
+    h.remove()
+  }
+})
+
+test('the audited home is left byte for byte as it was (a private copy is read); --in-place opens the home itself', async () => {
+  const h = await homeWithLog(12)
+  try {
+    const before = await snapshotTree(h.home)
+    assert.is((await run(register, ['audit', '--home', h.home])).status, 0)
+    assert.equal(await snapshotTree(h.home), before, 'audit wrote nothing')
+    assert.is((await run(register, ['audit', '--home', h.home, '--in-place'])).status, 0)
+    assert.not.equal(await snapshotTree(h.home), before, 'LevelDB rewrites files when it opens the home in place')
   } finally {
     h.remove()
   }

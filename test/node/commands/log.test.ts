@@ -2,6 +2,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { register, showValue } from '../../../node/commands/log.ts'
 import { homeWithLog, run } from './home-log.ts'
+import { snapshotTree } from './trace-fixture.ts'
 
 test('lists every entry in order, links and bodies shown, secrets and bytes never printed', async () => {
   const h = await homeWithLog(8)
@@ -16,6 +17,17 @@ test('lists every entry in order, links and bodies shown, secrets and bytes neve
     assert.ok(out.includes('"publicKey":"<33 bytes>"'))
     assert.ok(out.includes('"secretShare":"<redacted>"'))
     assert.not.ok(out.includes('must never be shown'))
+  } finally {
+    h.remove()
+  }
+})
+
+test('the listed home is left byte for byte as it was (a private copy is read)', async () => {
+  const h = await homeWithLog(8)
+  try {
+    const before = await snapshotTree(h.home)
+    assert.is((await run(register, ['log', '--home', h.home])).status, 0)
+    assert.equal(await snapshotTree(h.home), before)
   } finally {
     h.remove()
   }
