@@ -43,6 +43,8 @@ export const RECENT_MAX = 1024
 /** …holding at most this many envelope bytes (a larger envelope is not kept). */
 export const RECENT_MAX_BYTES = 8 * 1024 * 1024
 const receivedKey = (cid: CID): string => `r/${cid.toString()}`
+/** Memory an envelope kept in `recent` holds: its bytes' whole buffer (a view pins all of it). */
+const retained = (e: DecodedEnvelope): number => e.bytes.buffer.byteLength
 
 export class EnvelopeLog implements EnvelopeSink {
   readonly #c: EnvelopeLogComponents
@@ -80,7 +82,7 @@ export class EnvelopeLog implements EnvelopeSink {
   }
 
   #remember (envelope: DecodedEnvelope): void {
-    const size = envelope.bytes.byteLength
+    const size = retained(envelope)
     if (size > RECENT_MAX_BYTES) return
     this.#forget(envelope.cid.toString()) // re-inserted as the newest
     this.#recent.set(envelope.cid.toString(), envelope)
@@ -92,7 +94,7 @@ export class EnvelopeLog implements EnvelopeSink {
     const e = this.#recent.get(id)
     if (e === undefined) return
     this.#recent.delete(id)
-    this.#recentBytes -= e.bytes.byteLength
+    this.#recentBytes -= retained(e)
   }
 
   async has (cids: readonly CID[]): Promise<boolean[]> {

@@ -5,6 +5,8 @@
 // the body is read, so an oversized frame costs the receiver at most a few bytes of prefix
 // (FrameTooLargeError). A stream that ends inside a frame, or a prefix longer than 5 bytes, is a
 // ProtocolViolationError. One FrameReader per stream: it holds the stream's only iterator.
+// A frame owns its bytes (copied out of the network chunk unless it is that whole chunk): a frame
+// kept for long — a received envelope in a cache — never pins the larger buffer it arrived in.
 import type { AbortOptions, MessageStream } from '@libp2p/interface'
 import { FrameTooLargeError, ProtocolViolationError } from './errors.ts'
 
@@ -136,7 +138,8 @@ export class FrameReader {
   #consume (n: number): Uint8Array {
     const first = this.#chunks[0]
     if (first !== undefined && first.length >= n) {
-      const out = first.subarray(0, n)
+      const whole = first.length === n && first.byteOffset === 0 && first.buffer.byteLength === n
+      const out = whole ? first : first.slice(0, n)
       if (first.length === n) this.#chunks.shift()
       else this.#chunks[0] = first.subarray(n)
       this.#length -= n

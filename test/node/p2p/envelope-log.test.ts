@@ -8,7 +8,7 @@ import { LOG_KINDS } from '../../../protocol/state/types.ts'
 import { LevelLog } from '../../../storage/log.ts'
 import { createStores, dataPaths, type Stores } from '../../../storage/stores.ts'
 import { openP2pDb, type P2pDb } from '../../../node/p2p/db.ts'
-import { EnvelopeLog, RECENT_MAX } from '../../../node/p2p/envelope-log.ts'
+import { EnvelopeLog, RECENT_MAX, RECENT_MAX_BYTES } from '../../../node/p2p/envelope-log.ts'
 import { Outbox } from '../../../node/p2p/outbox.ts'
 import { makeKeys, type TestKeys } from './harness.ts'
 
@@ -110,6 +110,13 @@ test('recent: sent and received envelopes, once durable, decoded; the oldest bey
     await f.envelopes.append(more)
     assert.is(f.envelopes.recent(sent.cid), undefined, 'pushed out by newer ones')
     assert.is(f.envelopes.recent(more[RECENT_MAX - 1]!.cid), more[RECENT_MAX - 1])
+    // An envelope whose bytes are a view into a larger buffer pins all of it: counted as such, and
+    // one pinning more than RECENT_MAX_BYTES is not kept.
+    const pinned = seal({ identity: bob.identity, signer: bob.signer }, [me.identity], 'test/e', { n: 1 })
+    const big = new Uint8Array(RECENT_MAX_BYTES + 1)
+    big.set(pinned.bytes)
+    await f.envelopes.append([{ ...pinned, bytes: big.subarray(0, pinned.bytes.length) }])
+    assert.is(f.envelopes.recent(pinned.cid), undefined, 'a view pinning a large buffer is not kept')
     await f.close()
     f = await open(dir, me)
     assert.is(f.envelopes.recent(more[0]!.cid), undefined, 'nothing is carried over a restart')

@@ -28,6 +28,17 @@ test('frames split across arbitrary chunk boundaries come back whole, in order',
   assert.equal(out, frames.map((f) => [...f]))
 })
 
+test('a frame owns its bytes: frames read out of one large chunk do not pin it', async () => {
+  const frames = Array.from({ length: 20 }, (_, i) => new Uint8Array(100).fill(i))
+  const wire = encodeFrames(frames)
+  const reader = new FrameReader(chunks(wire), 1024)
+  for (let i = 0; i < frames.length; i++) {
+    const f = await reader.next() as Uint8Array
+    assert.equal([...f], [...(frames[i] as Uint8Array)])
+    assert.is(f.buffer.byteLength, 100, `frame ${i} holds only its own 100 bytes, not the ${wire.length}-byte chunk`)
+  }
+})
+
 test('hasBufferedFrame tells whether next() can answer without waiting', async () => {
   const wire = encodeFrames([Uint8Array.of(1), Uint8Array.of(2)])
   const reader = new FrameReader(chunks(wire), 16)
