@@ -9,7 +9,9 @@
 // also could not hand out shares that verify (it does not know f_d), but without the proof it
 // could simply deal nothing and let its C₀ stand — the proof removes that option.
 //
-// Construction — a BIP-340 Schnorr signature with a₀ over a tagged hash (noble's `schnorr`):
+// Construction — a BIP-340 Schnorr signature with a₀ over a tagged hash (signed by
+// custody/bip340.ts from the known C₀, verified by libsecp256k1; both byte-compatible with noble's
+// `schnorr`, which the tests check against):
 //
 //   m     = SHA-256(SHA-256(tag) ‖ SHA-256(tag) ‖ u16be(|ctx|) ‖ ctx ‖ u16be(t) ‖ C₀ ‖ … ‖ C_{t−1})
 //           tag = "milagro/threshold/dealing-proof/v1", C_k the 33-byte compressed commitments
@@ -28,13 +30,14 @@
 // before anyone reveals commitments, so that no dealer can choose its polynomial after seeing the
 // others' (docs/threshold-math.md discusses what this does and does not do against the GJKR bias).
 // No blinder is needed: C₀ is unpredictable (a₀ is uniform), so the digest cannot be guessed.
-import { schnorr } from '@noble/curves/secp256k1.js'
 import { concatBytes, equalBytes } from '../bytes.ts'
+import { signWithPublicKey } from '../custody/bip340.ts'
+import { baseMultiply, verifyBip340 } from '../libsecp256k1.ts'
 import { fieldBytes, tagPrefix, taggedHash } from '../custody/context.ts'
 import { ThresholdEncodingError, ThresholdParameterError } from './errors.ts'
 import type { Dealing } from './feldman.ts'
 import { isRefreshDealing } from './refresh.ts'
-import { G, decodePoints } from './point.ts'
+import { decodePoints } from './point.ts'
 import { MAX_INDEX, checkIndex, decodeNonZeroScalar } from './scalar.ts'
 
 export const DEALING_PROOF_LENGTH = 64
@@ -109,8 +112,8 @@ export function proveDealing (dealing: Dealing, context: Uint8Array): Uint8Array
   const c0 = dealing.commitments[0]
   if (first === undefined || c0 === undefined) throw new ThresholdParameterError('dealing has no constant term')
   const a0 = decodeNonZeroScalar(first, 'constant term')
-  if (!equalBytes(G.multiply(a0).toBytes(true), c0)) throw new ThresholdParameterError('dealing\'s C₀ is not its constant term times G')
-  return schnorr.sign(dealingProofMessage(dealing.commitments, context), first)
+  if (!equalBytes(baseMultiply(first, 'constant term'), c0)) throw new ThresholdParameterError('dealing\'s C₀ is not its constant term times G')
+  return signWithPublicKey(dealingProofMessage(dealing.commitments, context), a0, c0)
 }
 
 /**
@@ -122,5 +125,5 @@ export function verifyDealing (commitments: readonly Uint8Array[], proof: Uint8A
   const m = dealingProofMessage(commitments, context)
   if (!(proof instanceof Uint8Array)) throw new TypeError('proof must be a Uint8Array')
   if (proof.length !== DEALING_PROOF_LENGTH) throw new ThresholdEncodingError(`dealing proof must be ${DEALING_PROOF_LENGTH} bytes`)
-  return schnorr.verify(proof, m, commitments[0]!.subarray(1))
+  return verifyBip340(m, commitments[0]!.subarray(1), proof)
 }
