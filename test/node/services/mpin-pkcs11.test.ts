@@ -27,7 +27,7 @@ import { masterScalar } from '../../../node/services/mpin-shares.ts'
 import { createSoftHsm, hasSoftHsm, type SoftHsm } from '../../fixtures/softhsm.ts'
 import { TEST_POOL } from './mpin-harness.ts'
 import {
-  makePkcs11Homes, plantControl, recordAlg, removePlanted, scanForSecrets, secretsOf, snapshotTree, startPkcs11Network, startPkcs11Node,
+  makePkcs11Homes, recordAlg, scanWithControl, secretsOf, snapshotTree, startPkcs11Network, startPkcs11Node,
   startWithWrongPin, stopAll, type Pkcs11Home, type Pkcs11Node, type Secret
 } from './pkcs11-harness.ts'
 import { introduceRetrying } from './safeguard-harness.ts'
@@ -196,14 +196,7 @@ if (!hasSoftHsm()) {
     const secrets = secretsOf(nodes, computed)
     const dirs = [...nodes.map((n) => n.home.dir), hsm.tokensDir]
     const probe = computed.find((s) => s.what === 'BN254 client secret') as Secret
-    const planted = await plantControl(probe.value, C.node.home.paths.dataDir, hsm.tokensDir)
-    try {
-      const control = await scanForSecrets(dirs, [probe])
-      assert.equal(control.hits.map((h) => h.file).sort(), [...planted].sort())
-    } finally {
-      await removePlanted(planted)
-    }
-    const scan = await scanForSecrets(dirs, secrets)
+    const scan = await scanWithControl(dirs, secrets, probe, { rawDir: C.node.home.paths.dataDir, hexDir: hsm.tokensDir })
     assert.ok(scan.files > 40, `${scan.files} files scanned`)
     assert.equal(scan.hits, [])
   })

@@ -15,6 +15,7 @@
 // SoftHSM2 reads its token directory at C_Initialize, and the key store keeps the module
 // initialised while any store of the process runs: a token initialised while a node runs is not
 // seen by it. So every token is made before the first home (makePkcs11Homes does it in one go).
+import * as assert from 'uvu/assert'
 import { createHash, randomBytes } from 'node:crypto'
 import { readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { dirname, join, relative } from 'node:path'
@@ -210,6 +211,24 @@ export async function plantControl (secret: Uint8Array, rawDir: string, hexDir: 
 
 export async function removePlanted (paths: readonly string[]): Promise<void> {
   await Promise.all(paths.map(async (p) => { await rm(p, { force: true }) }))
+}
+
+/**
+ * The scan with its positive control: `probe` is planted (plantControl) and a scan of `dirs` must
+ * find exactly the planted copies; they are removed; then `dirs` are scanned for `secrets` and
+ * the result returned (the caller asserts no hits and enough files).
+ */
+export async function scanWithControl (
+  dirs: readonly string[], secrets: readonly Secret[], probe: Secret, plantIn: { readonly rawDir: string, readonly hexDir: string }
+): Promise<{ hits: Hit[], files: number, bytes: number }> {
+  const planted = await plantControl(probe.value, plantIn.rawDir, plantIn.hexDir)
+  try {
+    const control = await scanForSecrets(dirs, [probe])
+    assert.equal(control.hits.map((h) => h.file).sort(), [...planted].sort(), 'the scan finds exactly the planted copies')
+  } finally {
+    await removePlanted(planted)
+  }
+  return await scanForSecrets(dirs, secrets)
 }
 
 /** Every file and directory under `dir`, as `path size mode mtime sha256` lines, sorted. */

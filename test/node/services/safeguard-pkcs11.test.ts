@@ -29,7 +29,7 @@ import { exportKeyPair, openSecret } from '../../../node/services/safeguard-expo
 import { deposit as recordOf } from '../../../protocol/safeguard/queries.ts'
 import { createSoftHsm, hasSoftHsm, type SoftHsm, type SoftHsmToken } from '../../fixtures/softhsm.ts'
 import {
-  makePkcs11Homes, plantControl, recordAlg, removePlanted, scanForSecrets, secretsOf, snapshotTree, startPkcs11Network, startPkcs11Node,
+  makePkcs11Homes, recordAlg, scanWithControl, secretsOf, snapshotTree, startPkcs11Network, startPkcs11Node,
   startWithWrongPin, stopAll, type Pkcs11Home, type Pkcs11Node, type Secret
 } from './pkcs11-harness.ts'
 import { exportedSecret, held, introduceRetrying, recovered, safeguardOf } from './safeguard-harness.ts'
@@ -230,15 +230,8 @@ if (!hasSoftHsm()) {
     assert.ok(secrets.some((s) => s.what === 'f3 Ed25519 seed') && secrets.some((s) => s.what === 'f3 X25519 secret'))
     const dirs = [...nodes.map((n) => n.home.dir), ...extraDirs, hsm.tokensDir]
     const probe = deposited[1] as Secret
-    const planted = await plantControl(probe.value, B.node.home.paths.keystoreDir, hsm.tokensDir)
-    try {
-      const control = await scanForSecrets(dirs, [probe])
-      assert.equal(control.hits.map((h) => h.file).sort(), [...planted].sort())
-    } finally {
-      await removePlanted(planted)
-    }
     for (const n of [P, F1, F2, F3]) assert.ok(n.recorded.some((s) => s.kind === 'generic'), `${n.home.name} recorded shares or transfer keys`)
-    const scan = await scanForSecrets(dirs, secrets)
+    const scan = await scanWithControl(dirs, secrets, probe, { rawDir: B.node.home.paths.keystoreDir, hexDir: hsm.tokensDir })
     assert.ok(scan.files > 50, `${scan.files} files scanned`)
     assert.equal(scan.hits, [])
   })

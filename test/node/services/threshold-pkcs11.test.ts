@@ -24,7 +24,7 @@ import { orderOf } from '../../../protocol/threshold/reduce.ts'
 import type { ThresholdOrderView } from '../../../protocol/threshold/queries.ts'
 import { createSoftHsm, hasSoftHsm, type SoftHsm } from '../../fixtures/softhsm.ts'
 import {
-  identityWithRightPin, makePkcs11Homes, recordAlg, plantControl, removePlanted, scanForSecrets, secretsOf, snapshotTree, startPkcs11Network, startPkcs11Node,
+  identityWithRightPin, makePkcs11Homes, recordAlg, scanWithControl, secretsOf, snapshotTree, startPkcs11Network, startPkcs11Node,
   startWithWrongPin, stopAll, type Pkcs11Home, type Pkcs11Node
 } from './pkcs11-harness.ts'
 import { exportedKey, introduceRetrying, published, redeemed, roundEnded, thresholdOf } from './threshold-harness.ts'
@@ -189,14 +189,7 @@ if (!hasSoftHsm()) {
     const dirs = [...nodes.map((n) => n.home.dir), hsm.tokensDir]
     assert.ok((await readdir(hsm.tokensDir)).length >= 5, 'the token directory holds the tokens')
 
-    const planted = await plantControl(exported[0] as Uint8Array, B.node.home.paths.keystoreDir, hsm.tokensDir)
-    try {
-      const control = await scanForSecrets(dirs, [{ what: 'control', value: exported[0] as Uint8Array }])
-      assert.equal(control.hits.map((h) => h.file).sort(), [...planted].sort())
-    } finally {
-      await removePlanted(planted)
-    }
-    const scan = await scanForSecrets(dirs, secrets)
+    const scan = await scanWithControl(dirs, secrets, { what: 'control', value: exported[0] as Uint8Array }, { rawDir: B.node.home.paths.keystoreDir, hexDir: hsm.tokensDir })
     assert.ok(scan.files > 50, `${scan.files} files scanned`)
     assert.equal(scan.hits, [])
   })
