@@ -12,10 +12,13 @@
 //     indexed, sent envelopes are queued again (idempotent; a recipient that already has one
 //     acknowledges it as a duplicate). So an envelope in the log is never lost and never
 //     appended twice, whatever instant the process dies at.
-//   - `recent` hands out the envelopes appended last (RECENT_MAX of them, decoded, once durable):
-//     a service opens a received envelope right after its append, and reading its block back from
-//     LevelDB and decoding it again was a measurable share of a node's CPU. A miss (older
-//     envelopes, after a restart) is read from the blockstore as before.
+//   - `recent` hands out the envelopes appended last (RECENT_MAX of them, decoded): a service opens
+//     a received envelope as soon as its entry is published, and reading its block back from
+//     LevelDB and decoding it again was a measurable share of a node's CPU. An envelope is kept
+//     from the moment its append is issued — its entry's `log:append` event, which schedules the
+//     services' work, fires before the append's promise resolves — and dropped if the append
+//     fails. Readers learn an envelope's CID from published entries only, so they never get one
+//     that is not durable. A miss (older envelopes, after a restart) is read from the blockstore.
 import * as dagCbor from '@ipld/dag-cbor'
 import type { CID } from 'multiformats/cid'
 import { decodeEnvelope, LOG_KINDS, type DecodedEnvelope } from '../../protocol/index.ts'
@@ -59,6 +62,7 @@ export class EnvelopeLog implements EnvelopeSink {
   async append (envelopes: readonly DecodedEnvelope[], options: { signal?: AbortSignal } = {}): Promise<void> {
     if (envelopes.length === 0) return
     this.#inflight++
+    for (const e of envelopes) this.#remember(e)
     try {
       const appended = await Promise.all(envelopes.map(async (e) => await this.#c.log.append(
         // The receiver's clock goes past the sender's (Lamport): causality across logs.
@@ -69,14 +73,16 @@ export class EnvelopeLog implements EnvelopeSink {
       await this.#c.index.batch(appended.map((a: Appended, i) => ({
         type: 'put' as const, key: receivedKey((envelopes[i] as DecodedEnvelope).cid), value: dagCbor.encode(a.entry.seq)
       })))
+    } catch (err) {
+      for (const e of envelopes) this.#forget(e.cid.toString()) // some may be stored: read back if asked
+      throw err
     } finally {
       this.#inflight--
     }
-    for (const e of envelopes) this.#remember(e)
     await this.#advance()
   }
 
-  /** A durable envelope appended (sent or received) in this run among the last RECENT_MAX, or undefined. */
+  /** An envelope appended (sent or received) in this run among the last RECENT_MAX, or undefined (see the file header). */
   recent (cid: CID): DecodedEnvelope | undefined {
     return this.#recent.get(cid.toString())
   }
@@ -114,13 +120,19 @@ export class EnvelopeLog implements EnvelopeSink {
     this.#inflight++
     let seq: number
     let queued: CID[]
+    this.#remember(envelope)
     try {
-      const a = await this.#c.log.append(
-        { kind: LOG_KINDS.envelopeSent, link: envelope.cid },
-        { blocks: [{ cid: envelope.cid, bytes: envelope.bytes }], ...(options.signal === undefined ? {} : { signal: options.signal }) }
-      )
+      let a: Appended
+      try {
+        a = await this.#c.log.append(
+          { kind: LOG_KINDS.envelopeSent, link: envelope.cid },
+          { blocks: [{ cid: envelope.cid, bytes: envelope.bytes }], ...(options.signal === undefined ? {} : { signal: options.signal }) }
+        )
+      } catch (err) {
+        this.#forget(envelope.cid.toString())
+        throw err
+      }
       seq = a.entry.seq
-      this.#remember(envelope)
       crashPoint('envelope.sent-appended')
       queued = this.#others(envelope)
       await this.#c.outbox.enqueue(envelope, queued)

@@ -1,5 +1,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
+import type { CID } from 'multiformats/cid'
+import { rejects } from 'node:assert/strict'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -91,7 +93,7 @@ test('requeueFor queues every envelope ever sent to one recipient; entryAt answe
   }
 })
 
-test('recent: sent and received envelopes, once durable, decoded; the oldest beyond RECENT_MAX and a restart fall back to the blockstore', async () => {
+test('recent: sent and received envelopes, decoded, from the issue of their append (dropped if it fails); the oldest beyond RECENT_MAX and a restart fall back to the blockstore', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'milagro-envlog-'))
   let f: Fixture | undefined
   try {
@@ -100,10 +102,25 @@ test('recent: sent and received envelopes, once durable, decoded; the oldest bey
     f = await open(dir, me)
     const sent = seal({ identity: me.identity, signer: me.signer }, [bob.identity], 'test/a', { n: 1 })
     const received = seal({ identity: bob.identity, signer: bob.signer }, [me.identity], 'test/b', { n: 2 })
+    // What a service does: on the entry's log:append event, it reads the envelope the entry links.
+    const seenAtEvent: Array<boolean> = []
+    const onAppend = (evt: Event): void => {
+      const link = (evt as CustomEvent<{ entry: { link?: CID } }>).detail.entry.link
+      if (link !== undefined) seenAtEvent.push(f!.envelopes.recent(link) !== undefined)
+    }
+    f.log.addEventListener('log:append', onAppend)
     const pending = f.envelopes.append([received])
-    assert.is(f.envelopes.recent(received.cid), undefined, 'not before the append is durable')
+    assert.is(f.envelopes.recent(received.cid), received, 'kept from the append\'s issue: the log:append event that schedules its readers comes before the promise resolves')
     await pending
     await f.envelopes.recordSent(sent)
+    f.log.removeEventListener('log:append', onAppend)
+    assert.equal(seenAtEvent, [true, true], 'at the log:append event of its entry, the envelope is there (no read back)')
+    const failed = seal({ identity: bob.identity, signer: bob.signer }, [me.identity], 'test/f', { n: 3 })
+    await rejects(f.envelopes.append([failed], { signal: AbortSignal.abort() }))
+    assert.is(f.envelopes.recent(failed.cid), undefined, 'an append that fails is dropped')
+    const failedSend = seal({ identity: me.identity, signer: me.signer }, [bob.identity], 'test/f', { n: 4 })
+    await rejects(f.envelopes.recordSent(failedSend, { signal: AbortSignal.abort() }))
+    assert.is(f.envelopes.recent(failedSend.cid), undefined, 'a send whose append fails is dropped')
     assert.is(f.envelopes.recent(sent.cid), sent)
     assert.is(f.envelopes.recent(received.cid), received)
     const more = Array.from({ length: RECENT_MAX }, (_, n) => seal({ identity: bob.identity, signer: bob.signer }, [me.identity], 'test/c', { n }))
