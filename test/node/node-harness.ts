@@ -75,9 +75,16 @@ export async function receivedCount (node: MilagroNode, n: number, signal: Abort
 /** Connects a and b and waits until each has the other's identity in its directory. */
 export async function introduce (a: MilagroNode, b: MilagroNode, signal: AbortSignal): Promise<void> {
   const knows = async (x: MilagroNode, y: MilagroNode): Promise<void> => {
-    if ((await x.directory.get(y.identity.cid))?.bound === true) return
-    for await (const [entry] of on(x.directory, 'identity:added', { signal })) {
-      if ((entry as { identity: { cid: { equals: (c: unknown) => boolean } } }).identity.cid.equals(y.identity.cid)) return
+    // Listening before the check: an addition made while the check awaits is not missed (it was,
+    // and the introduction then waited for an event already gone until its signal ended it).
+    const added = on(x.directory, 'identity:added', { signal })
+    try {
+      if ((await x.directory.get(y.identity.cid))?.bound === true) return
+      for await (const [entry] of added) {
+        if ((entry as { identity: { cid: { equals: (c: unknown) => boolean } } }).identity.cid.equals(y.identity.cid)) return
+      }
+    } finally {
+      await added.return?.()
     }
   }
   const waits = Promise.all([knows(a, b), knows(b, a)])
