@@ -11,6 +11,7 @@
 import { createPrivateKey, createPublicKey, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto'
 import { randomBytes } from './bytes.ts'
 import { InvalidKeyError } from './errors.ts'
+import { PublicMemo } from './public-memo.ts'
 
 export const ED25519_PUBLIC_KEY_LENGTH = 32
 export const ED25519_SECRET_KEY_LENGTH = 32
@@ -66,21 +67,10 @@ export function sign (secretKey: Uint8Array, message: Uint8Array): Uint8Array {
   return new Uint8Array(sig.buffer, sig.byteOffset, sig.byteLength)
 }
 
-const PUBLIC_CACHE_MAX = 1024
-const publicCache = new Map<string, KeyObject>()
+const publicKeys = new PublicMemo<KeyObject>(1024)
 
 function publicKeyObject (publicKey: Uint8Array): KeyObject {
-  const id = Buffer.from(publicKey.buffer, publicKey.byteOffset, publicKey.byteLength).toString('base64')
-  let key = publicCache.get(id)
-  if (key === undefined) {
-    key = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' })
-    if (publicCache.size >= PUBLIC_CACHE_MAX) {
-      const oldest = publicCache.keys().next().value
-      if (oldest !== undefined) publicCache.delete(oldest)
-    }
-    publicCache.set(id, key)
-  }
-  return key
+  return publicKeys.get(publicKey, (bytes) => createPublicKey({ key: Buffer.concat([SPKI_PREFIX, bytes]), format: 'der', type: 'spki' }))
 }
 
 /**

@@ -12,6 +12,7 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto'
 import { agree, exportPublicKey, importPrivateKey, importPublicKey, X25519_KEY_LENGTH, type KeyAgreementKeyPair } from './x25519.ts'
 import { EMPTY, KEM_SUITE_ID, label, labeledExpand, labeledExtract } from './hpke-labeled.ts'
+import { PublicMemo } from './public-memo.ts'
 
 export const N_SECRET = 32
 export const N_ENC = X25519_KEY_LENGTH
@@ -70,18 +71,10 @@ export interface Encapsulation {
 // Recipients' public KeyObjects by key bytes: a node seals to the same few identities over and
 // over, and the import was a visible part of each seal. Public data only; bounded (oldest out).
 // (Decap's `enc` is a fresh key each time: not cached.)
-const RECIPIENTS_MAX = 1024
-const recipients = new Map<string, KeyObject>()
+const recipients = new PublicMemo<KeyObject>(1024)
 
 function recipientPublicKey (pkR: Uint8Array): KeyObject {
-  const id = Buffer.from(pkR.buffer, pkR.byteOffset, pkR.byteLength).toString('latin1')
-  let key = recipients.get(id)
-  if (key === undefined) {
-    key = importPublicKey(pkR) // InvalidKeyError for a bad key: nothing is kept
-    if (recipients.size >= RECIPIENTS_MAX) recipients.delete(recipients.keys().next().value as string)
-    recipients.set(id, key)
-  }
-  return key
+  return recipients.get(pkR, importPublicKey) // InvalidKeyError for a bad key: nothing is kept
 }
 
 /** Encap(pkR); `ikmE` makes it deterministic (tests and the RFC vectors only). */

@@ -12,6 +12,7 @@ import { secp256k1 } from '@noble/curves/secp256k1.js'
 import { bytesToNumberBE, numberToBytesBE } from '@noble/curves/utils.js'
 import { InvalidKeyError } from '../errors.ts'
 import { baseMultiply } from '../libsecp256k1.ts'
+import { PublicMemo } from '../public-memo.ts'
 
 export type Point = typeof secp256k1.Point.BASE
 
@@ -23,27 +24,22 @@ export const SECRET_KEY_LENGTH = 32
 // Keys that decoded, by their compressed bytes: an order's few public keys are decoded again in
 // every message that carries them (≈ 45 µs each under load: OpenSSL's decompression builds its
 // group every call). Public data only; only successful decodings are kept; bounded (oldest out).
-const DECODED_MAX = 4096
-const decoded = new Map<string, { readonly uncompressed: Uint8Array, readonly point: Point }>()
+const decoded = new PublicMemo<{ readonly uncompressed: Uint8Array, readonly point: Point }>(4096)
 
 function decodeCompressed (publicKey: Uint8Array): { readonly uncompressed: Uint8Array, readonly point: Point } {
   if (!(publicKey instanceof Uint8Array)) throw new TypeError('public key must be a Uint8Array')
   if (publicKey.length !== COMPRESSED_KEY_LENGTH) throw new InvalidKeyError(`secp256k1 public key must be ${COMPRESSED_KEY_LENGTH} bytes (compressed)`)
   if (publicKey[0] !== 2 && publicKey[0] !== 3) throw new InvalidKeyError('compressed secp256k1 public key must start with 0x02 or 0x03')
-  const id = Buffer.from(publicKey.buffer, publicKey.byteOffset, publicKey.byteLength).toString('latin1')
-  const hit = decoded.get(id)
-  if (hit !== undefined) return hit
-  let out: Buffer
-  try {
-    out = ECDH.convertKey(publicKey, 'secp256k1', undefined, undefined, 'uncompressed') as Buffer
-  } catch (err) {
-    throw new InvalidKeyError('not a valid compressed secp256k1 point', { cause: err })
-  }
-  const uncompressed = new Uint8Array(out.buffer, out.byteOffset, out.byteLength)
-  const entry = { uncompressed, point: pointFromUncompressed(uncompressed) }
-  if (decoded.size >= DECODED_MAX) decoded.delete(decoded.keys().next().value as string)
-  decoded.set(id, entry)
-  return entry
+  return decoded.get(publicKey, (bytes) => {
+    let out: Buffer
+    try {
+      out = ECDH.convertKey(bytes, 'secp256k1', undefined, undefined, 'uncompressed') as Buffer
+    } catch (err) {
+      throw new InvalidKeyError('not a valid compressed secp256k1 point', { cause: err })
+    }
+    const uncompressed = new Uint8Array(out.buffer, out.byteOffset, out.byteLength)
+    return { uncompressed, point: pointFromUncompressed(uncompressed) }
+  })
 }
 
 /** Compressed (33-byte, 0x02/0x03) secp256k1 public key → uncompressed 65-byte 0x04 ‖ X ‖ Y. */
