@@ -15,16 +15,12 @@ import { join } from 'node:path'
 import { initHome, openHome } from '../../../node/home.ts'
 import { silentLogger } from '../../../node/logger.ts'
 import { keyStoreFor } from '../../../node/services/keystore.ts'
-import { createSoftHsm, hasSoftHsm, type SoftHsm, type SoftHsmToken } from '../../fixtures/softhsm.ts'
-import { snapshotTree, startPkcs11Node, startWithWrongPin, stopAll, type Pkcs11Home, type Pkcs11Node } from './pkcs11-harness.ts'
+import { createSoftHsm, type SoftHsm, type SoftHsmToken } from '../../fixtures/softhsm.ts'
+import { snapshotTree, startPkcs11Node, startWithWrongPin, stopAll, type Pkcs11Home, type Pkcs11Node, skippedWithoutSoftHsm } from './pkcs11-harness.ts'
 
 const SERVICES = { mpin: false, safeguard: false, threshold: false } as const
 
-if (!hasSoftHsm()) {
-  console.log('SKIP: SoftHSM2 is not installed (apt-get install softhsm2, as .ci/run does); two nodes on one PKCS#11 token are not tested')
-  test.skip('two nodes on one SoftHSM2 token in one process: each proves its PIN', () => {})
-  test.run()
-} else {
+if (!skippedWithoutSoftHsm('two nodes on one SoftHSM2 token in one process: each proves its PIN', 'two nodes on one PKCS#11 token are not tested')) {
   let hsm: SoftHsm
   let token: SoftHsmToken
   let base: string

@@ -24,11 +24,11 @@ import type { IssuanceKind } from '../../../protocol/mpin/types.ts'
 import type { MpinInit, MpinService } from '../../../node/services/mpin.ts'
 import { exportKeyPair, openSecret } from '../../../node/services/mpin-export.ts'
 import { masterScalar } from '../../../node/services/mpin-shares.ts'
-import { createSoftHsm, hasSoftHsm, type SoftHsm } from '../../fixtures/softhsm.ts'
+import { createSoftHsm, type SoftHsm } from '../../fixtures/softhsm.ts'
 import { TEST_POOL } from './mpin-harness.ts'
 import {
   makePkcs11Homes, recordAlg, scanWithControl, secretsOf, snapshotTree, startPkcs11Network, startPkcs11Node,
-  startWithWrongPin, stopAll, type Pkcs11Home, type Pkcs11Node, type Secret
+  startWithWrongPin, stopAll, type Pkcs11Home, type Pkcs11Node, type Secret, skippedWithoutSoftHsm
 } from './pkcs11-harness.ts'
 import { introduceRetrying } from './safeguard-harness.ts'
 
@@ -60,11 +60,7 @@ async function issue (n: Pkcs11Node, issuance: IssuanceKind, curve: CurveName, d
   return await mpinOf(n).waitFor(v.id, settled, { signal })
 }
 
-if (!hasSoftHsm()) {
-  console.log('SKIP: SoftHSM2 is not installed (apt-get install softhsm2, as .ci/run does); the M-Pin D-TA on PKCS#11 key stores is not tested')
-  test.skip('M-Pin D-TA with every key store on a SoftHSM2 token', () => {})
-  test.run()
-} else {
+if (!skippedWithoutSoftHsm('M-Pin D-TA with every key store on a SoftHSM2 token', 'the M-Pin D-TA on PKCS#11 key stores is not tested')) {
   let hsm: SoftHsm
   let base: string
   let homes: Pkcs11Home[] = []

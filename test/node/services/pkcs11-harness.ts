@@ -15,6 +15,7 @@
 // SoftHSM2 reads its token directory at C_Initialize, and the key store keeps the module
 // initialised while any store of the process runs: a token initialised while a node runs is not
 // seen by it. So every token is made before the first home (makePkcs11Homes does it in one go).
+import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createHash, randomBytes } from 'node:crypto'
 import { readFile, rm, stat, writeFile } from 'node:fs/promises'
@@ -26,7 +27,7 @@ import { silentLogger } from '../../../node/logger.ts'
 import type { NodeOptions } from '../../../node/node.ts'
 import type { ServicesInit } from '../../../node/services/compose.ts'
 import { keyStoreFor } from '../../../node/services/keystore.ts'
-import type { SoftHsm, SoftHsmToken } from '../../fixtures/softhsm.ts'
+import { hasSoftHsm, type SoftHsm, type SoftHsmToken } from '../../fixtures/softhsm.ts'
 import { filesUnder, startCustodyNode, stopAll, type CustodyNode } from './custody-harness.ts'
 import { introduceRetrying } from './safeguard-harness.ts'
 
@@ -287,4 +288,16 @@ export async function startWithWrongPin (home: Pkcs11Home, init: ServicesInit = 
 /** The home loads with its right PIN (node keys unsealed by the token): its identity CID. */
 export async function identityWithRightPin (home: Pkcs11Home): Promise<CID> {
   return (await loadHome(home.dir)).keys.identity.cid
+}
+
+/**
+ * For a file whose every case needs SoftHSM2: where it is absent, prints the SKIP line saying what
+ * goes untested, registers `title` as skipped and runs the file's suite — and returns true.
+ */
+export function skippedWithoutSoftHsm (title: string, untested: string): boolean {
+  if (hasSoftHsm()) return false
+  console.log(`SKIP: SoftHSM2 is not installed (apt-get install softhsm2, as .ci/run does); ${untested}`)
+  test.skip(title, () => {})
+  test.run()
+  return true
 }

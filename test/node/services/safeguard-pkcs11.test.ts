@@ -27,10 +27,10 @@ import type { BackupBundle } from '../../../node/services/backup-bundle.ts'
 import { keyStoreFor } from '../../../node/services/keystore.ts'
 import { exportKeyPair, openSecret } from '../../../node/services/safeguard-export.ts'
 import { deposit as recordOf } from '../../../protocol/safeguard/queries.ts'
-import { createSoftHsm, hasSoftHsm, type SoftHsm, type SoftHsmToken } from '../../fixtures/softhsm.ts'
+import { createSoftHsm, type SoftHsm, type SoftHsmToken } from '../../fixtures/softhsm.ts'
 import {
   makePkcs11Homes, recordAlg, scanWithControl, secretsOf, snapshotTree, startPkcs11Network, startPkcs11Node,
-  startWithWrongPin, stopAll, type Pkcs11Home, type Pkcs11Node, type Secret
+  startWithWrongPin, stopAll, type Pkcs11Home, type Pkcs11Node, type Secret, skippedWithoutSoftHsm
 } from './pkcs11-harness.ts'
 import { exportedSecret, held, introduceRetrying, recovered, safeguardOf } from './safeguard-harness.ts'
 
@@ -48,11 +48,7 @@ async function gone (n: Pkcs11Node, handle: string): Promise<void> {
   await rejects(n.services.keystore?.use(handle, () => 0) as Promise<number>, { name: 'UnknownHandleError' })
 }
 
-if (!hasSoftHsm()) {
-  console.log('SKIP: SoftHSM2 is not installed (apt-get install softhsm2, as .ci/run does); safeguarded secrets and backups on PKCS#11 key stores are not tested')
-  test.skip('safeguarded secrets and backups with every key store on a SoftHSM2 token', () => {})
-  test.run()
-} else {
+if (!skippedWithoutSoftHsm('safeguarded secrets and backups with every key store on a SoftHSM2 token', 'safeguarded secrets and backups on PKCS#11 key stores are not tested')) {
   let hsm: SoftHsm
   let spare: SoftHsmToken
   let base: string

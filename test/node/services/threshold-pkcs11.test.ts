@@ -22,10 +22,10 @@ import { toHex, fromHex } from '../../../crypto/index.ts'
 import { interpolate } from '../../../crypto/threshold/index.ts'
 import { orderOf } from '../../../protocol/threshold/reduce.ts'
 import type { ThresholdOrderView } from '../../../protocol/threshold/queries.ts'
-import { createSoftHsm, hasSoftHsm, type SoftHsm } from '../../fixtures/softhsm.ts'
+import { createSoftHsm, type SoftHsm } from '../../fixtures/softhsm.ts'
 import {
   identityWithRightPin, makePkcs11Homes, recordAlg, scanWithControl, secretsOf, snapshotTree, startPkcs11Network, startPkcs11Node,
-  startWithWrongPin, stopAll, type Pkcs11Home, type Pkcs11Node
+  startWithWrongPin, stopAll, type Pkcs11Home, type Pkcs11Node, skippedWithoutSoftHsm
 } from './pkcs11-harness.ts'
 import { exportedKey, introduceRetrying, published, redeemed, roundEnded, thresholdOf } from './threshold-harness.ts'
 
@@ -49,11 +49,7 @@ function eip55 (uncompressed: Uint8Array): string {
   return '0x' + [...hex].map((c, i) => Number.parseInt(hash[i] as string, 16) >= 8 ? c.toUpperCase() : c).join('')
 }
 
-if (!hasSoftHsm()) {
-  console.log('SKIP: SoftHSM2 is not installed (apt-get install softhsm2, as .ci/run does); threshold custody on PKCS#11 key stores is not tested')
-  test.skip('threshold custody with every key store on a SoftHSM2 token', () => {})
-  test.run()
-} else {
+if (!skippedWithoutSoftHsm('threshold custody with every key store on a SoftHSM2 token', 'threshold custody on PKCS#11 key stores is not tested')) {
   let hsm: SoftHsm
   let base: string
   let homes: Pkcs11Home[] = []
