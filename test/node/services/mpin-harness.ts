@@ -1,6 +1,7 @@
 // Whole nodes running the M-Pin service (with custody, the REST API on a free loopback port and
 // the node's crypto pool), for the M-Pin service and API tests. Homes live in temp directories;
 // D-TAs are told which identities are their authentication servers and principals.
+import { client1, client2, type CurveName, type MpinCurve } from '../../../crypto/index.ts'
 import { loadHome } from '../../../node/home.ts'
 import type { CID } from 'multiformats/cid'
 import type { MpinInit } from '../../../node/services/mpin.ts'
@@ -44,4 +45,19 @@ export async function startMpinNetwork (homes: ReadonlyArray<{ dir: string, init
     await stopAll(nodes)
     throw err
   }
+}
+
+/**
+ * One two-pass M-Pin login of the holder of `token` through `auth`'s service, with or without a
+ * time permit: 'accepted' or the name of the refusal, and the date pass 1 answered with.
+ */
+export async function mpinLogin (
+  auth: Pick<MpinService, 'pass1' | 'pass2'>, curve: MpinCurve, name: CurveName,
+  holder: { readonly id: string, readonly hashedId: Uint8Array, readonly token: Uint8Array }, pin: number,
+  permit?: { readonly date: number, readonly permit: Uint8Array }
+): Promise<{ readonly outcome: string, readonly date: number | null }> {
+  const c1 = client1(curve, { hashedId: holder.hashedId, pin, token: holder.token, ...(permit ?? {}) })
+  const p1 = await auth.pass1({ curve: name, id: holder.id, ...(permit !== undefined ? { UT: c1.UT as Uint8Array } : { U: c1.U }) })
+  const r = await auth.pass2(p1.challenge, client2(curve, c1.x, p1.y, c1.sec))
+  return { outcome: r.accepted ? 'accepted' : r.error?.name ?? '?', date: p1.date }
 }

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { CID } from 'multiformats/cid'
 import {
-  client1, client2, clientSecretShare, extractPin, hashId, loadCurve, recombineG1, recombineG2, serverSecretShare, timePermitShare, type CurveName
+  clientSecretShare, extractPin, hashId, loadCurve, recombineG1, recombineG2, serverSecretShare, timePermitShare, type CurveName
 } from '../../../crypto/index.ts'
 import { dayOf } from '../../../protocol/mpin/entitlement.ts'
 import { serverSecretOf, type IssuanceView } from '../../../protocol/mpin/queries.ts'
@@ -25,7 +25,7 @@ import type { MpinInit, MpinService } from '../../../node/services/mpin.ts'
 import { exportKeyPair, openSecret } from '../../../node/services/mpin-export.ts'
 import { masterScalar } from '../../../node/services/mpin-shares.ts'
 import { createSoftHsm, type SoftHsm } from '../../fixtures/softhsm.ts'
-import { TEST_POOL } from './mpin-harness.ts'
+import { mpinLogin, TEST_POOL } from './mpin-harness.ts'
 import {
   makePkcs11Homes, recordAlg, scanWithControl, secretsOf, snapshotTree, startPkcs11Network, startPkcs11Node,
   startWithWrongPin, stopAll, type Pkcs11Home, type Pkcs11Node, type Secret, skippedWithoutSoftHsm
@@ -134,12 +134,8 @@ if (!skippedWithoutSoftHsm('M-Pin D-TA with every key store on a SoftHSM2 token'
 
     // Two-pass M-Pin with the combined secrets, through the authentication server's service.
     const token = extractPin(curve, secret, h, PIN)
-    const login = async (pin: number, withPermit: boolean): Promise<string> => {
-      const c1 = client1(curve, { hashedId: h, pin, token, ...(withPermit ? { date: today, permit } : {}) })
-      const p1 = await mpinOf(S).pass1({ curve: name, id, ...(withPermit ? { UT: c1.UT as Uint8Array } : { U: c1.U }) })
-      const r = await mpinOf(S).pass2(p1.challenge, client2(curve, c1.x, p1.y, c1.sec))
-      return r.accepted ? 'accepted' : r.error?.name ?? '?'
-    }
+    const login = async (pin: number, withPermit: boolean): Promise<string> =>
+      (await mpinLogin(mpinOf(S), curve, name, { id, hashedId: h, token }, pin, withPermit ? { date: today, permit } : undefined)).outcome
     assert.is(await login(PIN, true), 'accepted')
     assert.is(await login(PIN, false), 'accepted')
     assert.is(await login(PIN + 1, true), 'BadPinError')

@@ -18,7 +18,7 @@ import type { IssuanceKind, MpinFact } from '../../../protocol/mpin/types.ts'
 import { exportKeyPair, openSecret } from '../../../node/services/mpin-export.ts'
 import { masterScalar } from '../../../node/services/mpin-shares.ts'
 import { introduce, startCustodyNode, type CustodyNode } from './custody-harness.ts'
-import { filesContaining, makeHomes, startMpinNetwork, startMpinNode, stopAll, TEST_POOL, type MpinNode } from './mpin-harness.ts'
+import { filesContaining, makeHomes, mpinLogin, startMpinNetwork, startMpinNode, stopAll, TEST_POOL, type MpinNode } from './mpin-harness.ts'
 
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s)
 const settled = (v: IssuanceView): boolean => v.status !== 'pending'
@@ -108,11 +108,9 @@ test('two D-TAs over TCP: client secret and time permit to a client, server secr
     const token = extractPin(curve, secret, h, PIN)
     const seqBefore = S.node.log.head?.seq
     const login = async (pin: number, withPermit: boolean): Promise<string> => {
-      const c1 = client1(curve, { hashedId: h, pin, token, ...(withPermit ? { date: today, permit } : {}) })
-      const p1 = await S.mpin.pass1({ curve: name, id, ...(withPermit ? { UT: c1.UT as Uint8Array } : { U: c1.U }) })
-      assert.is(p1.date, withPermit ? today : null)
-      const r = await S.mpin.pass2(p1.challenge, client2(curve, c1.x, p1.y, c1.sec))
-      return r.accepted ? 'accepted' : r.error?.name ?? '?'
+      const r = await mpinLogin(S.mpin, curve, name, { id, hashedId: h, token }, pin, withPermit ? { date: today, permit } : undefined)
+      assert.is(r.date, withPermit ? today : null)
+      return r.outcome
     }
     assert.is(await login(PIN, true), 'accepted')
     assert.is(await login(PIN, false), 'accepted')
