@@ -41,6 +41,47 @@ interface Frame {
 
 const NOT = 'not-canonical'
 
+/** The argument readArgument read last (a module slot rather than an object: this runs per item). */
+let argument = 0
+
+/**
+ * Reads the argument of an item whose additional information is `ai`, starting at `pos`: a count,
+ * a length or an integer, which must be in its shortest form. Leaves it in `argument` and returns
+ * the offset after it, or -1 when it is truncated, not the shortest form, reserved (28–30) or
+ * indefinite (31). Only integers (`integer`) may take eight bytes: a length that large cannot fit
+ * in the input anyway.
+ */
+function readArgument (view: DataView, pos: number, ai: number, integer: boolean): number {
+  const n = view.byteLength
+  if (ai < 24) {
+    argument = ai
+    return pos
+  }
+  if (ai === 24) {
+    if (pos + 1 > n) return -1
+    argument = view.getUint8(pos)
+    return argument < 24 ? -1 : pos + 1
+  }
+  if (ai === 25) {
+    if (pos + 2 > n) return -1
+    argument = view.getUint16(pos)
+    return argument < 0x100 ? -1 : pos + 2
+  }
+  if (ai === 26) {
+    if (pos + 4 > n) return -1
+    argument = view.getUint32(pos)
+    return argument < 0x10000 ? -1 : pos + 4
+  }
+  if (ai === 27) {
+    if (pos + 8 > n || !integer) return -1
+    const hi = view.getUint32(pos)
+    if (hi === 0) return -1
+    argument = hi * 0x1_0000_0000 + view.getUint32(pos + 4) // magnitude only matters for integers, which end here
+    return pos + 8
+  }
+  return -1
+}
+
 /** Whether `bytes` are canonical DAG-CBOR (see the file header). */
 export function canonicalForm (bytes: Uint8Array): CanonicalForm {
   const n = bytes.length
@@ -76,36 +117,10 @@ export function canonicalForm (bytes: Uint8Array): CanonicalForm {
       continue
     }
     // The argument: a count, a length or an integer, in its shortest form.
-    let arg: number
-    if (ai < 24) {
-      arg = ai
-    } else if (ai === 24) {
-      if (pos + 1 > n) return NOT
-      arg = bytes[pos] as number
-      pos += 1
-      if (arg < 24) return NOT
-    } else if (ai === 25) {
-      if (pos + 2 > n) return NOT
-      arg = view.getUint16(pos)
-      pos += 2
-      if (arg < 0x100) return NOT
-    } else if (ai === 26) {
-      if (pos + 4 > n) return NOT
-      arg = view.getUint32(pos)
-      pos += 4
-      if (arg < 0x10000) return NOT
-    } else if (ai === 27) {
-      if (pos + 8 > n) return NOT
-      const hi = view.getUint32(pos)
-      const lo = view.getUint32(pos + 4)
-      pos += 8
-      if (hi === 0) return NOT
-      // Only integers may be this large; a length this large cannot fit in the input anyway.
-      if (major !== 0 && major !== 1) return NOT
-      arg = hi * 0x1_0000_0000 + lo // magnitude only matters for integers, which end here
-    } else {
-      return NOT // 28–30 reserved, 31 indefinite length
-    }
+    const after = readArgument(view, pos, ai, major === 0 || major === 1)
+    if (after < 0) return NOT
+    pos = after
+    const arg = argument
     if (isKey && major !== 3) return NOT
     switch (major) {
       case 0:
@@ -141,7 +156,7 @@ export function canonicalForm (bytes: Uint8Array): CanonicalForm {
         break
       case 6: {
         if (ai !== 24 || arg !== 42) return NOT
-        const cid = cidContent(bytes, pos)
+        const cid = cidContent(bytes, view, pos)
         if (cid === undefined) return NOT
         pos = cid
         break
@@ -169,34 +184,15 @@ function compareKeys (bytes: Uint8Array, aStart: number, aEnd: number, bStart: n
  * Returns the offset after it, or undefined. The multihash inside is not judged here: the decoder
  * validates it, and keeps its bytes as they are.
  */
-function cidContent (bytes: Uint8Array, pos: number): number | undefined {
+function cidContent (bytes: Uint8Array, view: DataView, pos: number): number | undefined {
   const n = bytes.length
   if (pos >= n) return undefined
   const ib = bytes[pos] as number
   if (ib >> 5 !== 2) return undefined
   const ai = ib & 31
-  let len: number
-  let at = pos + 1
-  if (ai < 24) {
-    len = ai
-  } else if (ai === 24) {
-    if (at + 1 > n) return undefined
-    len = bytes[at] as number
-    at += 1
-    if (len < 24) return undefined
-  } else if (ai === 25) {
-    if (at + 2 > n) return undefined
-    len = ((bytes[at] as number) << 8) | (bytes[at + 1] as number)
-    at += 2
-    if (len < 0x100) return undefined
-  } else if (ai === 26) {
-    if (at + 4 > n) return undefined
-    len = (((bytes[at] as number) << 24) >>> 0) + (((bytes[at + 1] as number) << 16) | ((bytes[at + 2] as number) << 8) | (bytes[at + 3] as number))
-    at += 4
-    if (len < 0x10000) return undefined
-  } else {
-    return undefined
-  }
+  const at = readArgument(view, pos + 1, ai, false)
+  if (at < 0) return undefined
+  const len = argument
   const end = at + len
   if (end > n || len < 2 || bytes[at] !== 0x00) return undefined
   const c = at + 1
