@@ -53,3 +53,13 @@ export class ApiCallError extends ApiError {
     this.remoteName = remoteName
   }
 }
+
+/** The API could not be reached at all (refused, reset, unknown host): no HTTP answer came. */
+export class ApiUnreachableError extends ApiError {
+  readonly url: string
+  constructor (url: string, message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'ApiUnreachableError'
+    this.url = url
+  }
+}

@@ -24,21 +24,30 @@ const REGTEST = { bech32: 'bcrt', pubKeyHash: 0x6f, scriptHash: 0xc4, wif: 0xef 
 let nodes: CustodyNode[] = []
 const responses: string[] = []
 
-/** A client that keeps every response body, for the secret scan. */
+/** A client that keeps every response body (as JSON text, or the error it carried), for the secret scan. */
+class RecordingClient extends ApiClient {
+  override async request<T> (method: 'GET' | 'POST', path: string, body?: unknown, options: { signal?: AbortSignal } = {}): Promise<T> {
+    try {
+      const r = await super.request<T>(method, path, body, options)
+      responses.push(JSON.stringify(r))
+      return r
+    } catch (err) {
+      responses.push((err as Error).message)
+      throw err
+    }
+  }
+}
+
 async function clientOf (n: CustodyNode): Promise<ApiClient & { raw: (method: string, path: string, init?: RequestInit) => Promise<Response> }> {
   const url = n.services.api?.url as string
   const token = await readApiToken(n.node.home.paths.apiTokenPath)
-  const realFetch = globalThis.fetch
-  const client = new ApiClient({ url, token }) as ApiClient & { raw: (method: string, path: string, init?: RequestInit) => Promise<Response> }
-  client.raw = async (method, path, init = {}) => await realFetch(url + path, { method, ...init })
+  const client = new RecordingClient({ url, token }) as ApiClient & { raw: (method: string, path: string, init?: RequestInit) => Promise<Response> }
+  client.raw = async (method, path, init = {}) => {
+    const res = await fetch(url + path, { method, ...init })
+    responses.push(await res.clone().text())
+    return res
+  }
   return client
-}
-
-const originalFetch = globalThis.fetch
-globalThis.fetch = async (input, init) => {
-  const res = await originalFetch(input, init)
-  responses.push(await res.clone().text())
-  return res
 }
 
 function eip55 (uncompressed: Uint8Array): string {
@@ -51,7 +60,6 @@ test.before(async () => {
   nodes = await startNetwork(['api-principal', 'api-beneficiary', 'api-fiduciary'])
 })
 test.after(async () => {
-  globalThis.fetch = originalFetch
   await stopAll(nodes)
 })
 
