@@ -67,8 +67,13 @@ export interface LogInit<S, E extends Effect> {
   readonly resolveSigningKey: ResolveSigningKey
   readonly verifyBatch?: VerifyBatch
   readonly machine?: StateMachine<S, E>
-  /** Entries between checkpoint markers; 0 disables checkpoints. Default 1000. */
+  /** Fewest entries between checkpoint markers; 0 disables checkpoints. Default 1000. */
   readonly checkpointEvery?: number
+  /**
+   * The interval also grows with the state: one marker per this many bytes of the last
+   * checkpoint's state (group.ts, checkpointInterval). Default 256; 0: exactly checkpointEvery.
+   */
+  readonly checkpointBytesPerEntry?: number
   /** Checkpoint records kept. Default 2. */
   readonly keepCheckpoints?: number
   /** 'group' (default): sign the last entry of each group commit; 'entry': sign every entry. */
@@ -111,6 +116,7 @@ export class LevelLog<S = null, E extends Effect = Effect> extends EventTarget {
   readonly #machine: StateMachine<S, E>
   readonly #subs: Sublevels
   readonly #every: number
+  readonly #bytesPerEntry: number
   readonly #keep: number
   readonly #maxGroup: number
   readonly #sync: boolean
@@ -132,13 +138,15 @@ export class LevelLog<S = null, E extends Effect = Effect> extends EventTarget {
     this.#init = init
     this.#machine = init.machine ?? (NULL_MACHINE as unknown as StateMachine<S, E>)
     this.#state = this.#machine.initial
-    this.#tip = { head: undefined, state: this.#state, lastMarker: -1, checkpoints: [] }
+    this.#tip = { head: undefined, state: this.#state, lastMarker: -1, checkpoints: [], lastStateBytes: 0 }
     this.#subs = sublevels(components.state)
     this.#every = init.checkpointEvery ?? 1000
+    this.#bytesPerEntry = init.checkpointBytesPerEntry ?? 256
     this.#keep = Math.max(1, init.keepCheckpoints ?? 2)
     this.#maxGroup = Math.max(1, init.maxGroup ?? 1024)
     this.#sync = init.sync ?? true
     if (!Number.isSafeInteger(this.#every) || this.#every < 0) throw new RangeError('checkpointEvery must be a non-negative integer')
+    if (!Number.isSafeInteger(this.#bytesPerEntry) || this.#bytesPerEntry < 0) throw new RangeError('checkpointBytesPerEntry must be a non-negative integer')
   }
 
   async start (options?: { signal?: AbortSignal }): Promise<void> {
@@ -169,7 +177,7 @@ export class LevelLog<S = null, E extends Effect = Effect> extends EventTarget {
     })
     this.#head = r.head
     this.#state = r.state
-    this.#tip = { head: r.head, state: r.state, lastMarker: r.lastMarker, checkpoints: r.checkpoints }
+    this.#tip = { head: r.head, state: r.state, lastMarker: r.lastMarker, checkpoints: r.checkpoints, lastStateBytes: r.lastStateBytes }
     this.#pending = new Map(r.pending.map((e) => [e.key, { outbox: outboxKey(e.seq, effectIndex(e.key)), effect: e as KeyedEffect<E> }]))
     this.#startInfo = { from: r.from, replayed: r.replayed }
     this.#failed = undefined
@@ -309,6 +317,7 @@ export class LevelLog<S = null, E extends Effect = Effect> extends EventTarget {
           signEvery: this.#init.signing === 'entry',
           machine: this.#machine,
           every: this.#every,
+          bytesPerEntry: this.#bytesPerEntry,
           keep: this.#keep,
           subs: this.#subs
         })

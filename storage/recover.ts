@@ -39,6 +39,8 @@ export interface Recovered<S> {
   readonly lastMarker: number
   /** Seqs of the stored checkpoint records, newest first. */
   readonly checkpoints: number[]
+  /** Size of the newest stored checkpoint's state (0: none). */
+  readonly lastStateBytes: number
   readonly pending: readonly KeyedEffect[]
   /** Seq of the checkpoint the state was loaded from (undefined: replayed from genesis). */
   readonly from: number | undefined
@@ -140,10 +142,11 @@ export async function recover<S, E extends Effect> (components: { readonly block
   const headProblem = await checkHead(blockstore, subs, head)
   if (headProblem !== undefined) fail(headProblem)
   const pending = (await subs.outbox.values().all()).map(decodeOutbox)
-  if (head === undefined) return { head, state: machine.initial, lastMarker: -1, checkpoints: [], pending, from: undefined, replayed: 0 }
+  if (head === undefined) return { head, state: machine.initial, lastMarker: -1, checkpoints: [], lastStateBytes: 0, pending, from: undefined, replayed: 0 }
 
   const stored = await listCheckpoints(subs.ckpt)
   let start: { seq: number, state: S } | undefined
+  let lastStateBytes: number | undefined
   for (const s of stored) {
     let rec: CheckpointRecord
     try {
@@ -152,6 +155,7 @@ export async function recover<S, E extends Effect> (components: { readonly block
       return fail({ code: 'checkpoint-malformed', seq: s.seq, message: `the checkpoint record is unreadable: ${(err as Error).message}` })
     }
     if (rec.seq !== s.seq) fail({ code: 'checkpoint-mismatch', seq: s.seq, message: `the checkpoint record stored at seq ${s.seq} says seq ${rec.seq}` })
+    lastStateBytes ??= rec.state.length
     if (rec.version !== machine.version) continue
     const problem = await checkRecord(blockstore, subs, rec, head)
     if (problem !== undefined) fail(problem)
@@ -186,5 +190,5 @@ export async function recover<S, E extends Effect> (components: { readonly block
     fail({ code: 'index-gap', seq: verifier.position.seq, message: `the index ends before the head (seq ${head.seq})` })
   }
   verifier.finish()
-  return { head, state, lastMarker, checkpoints: stored.map((s) => s.seq), pending, from: start?.seq, replayed }
+  return { head, state, lastMarker, checkpoints: stored.map((s) => s.seq), lastStateBytes: lastStateBytes ?? 0, pending, from: start?.seq, replayed }
 }

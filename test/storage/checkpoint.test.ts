@@ -67,6 +67,39 @@ test('restart loads the newest checkpoint and replays only the tail, to the same
   }
 })
 
+test('the interval grows with the state, and a restart keeps the interval the stored state sets', async () => {
+  const { home, remove } = tempHome()
+  try {
+    // One marker per 2 bytes of the last checkpoint's state, at least every 5 entries. Entries are
+    // appended one at a time, so each group is one entry and each marker sees the latest size.
+    const options = { machine: counterMachine(), checkpointEvery: 5, checkpointBytesPerEntry: 2 }
+    const markers = async (log: LevelLog<CounterState, Effect>): Promise<number[]> => {
+      const out: number[] = []
+      for (let s = 0; s <= log.head!.seq; s++) if ((await log.get(s)).kind === 'checkpoint') out.push(s)
+      return out
+    }
+    const a = await openLog<CounterState, Effect>(home, options)
+    for (let i = 0; i < 60; i++) await a.log.append(note(i))
+    const first = await markers(a.log)
+    // The state at marker k is { n: entries folded so far, orders: 0 }; its size sets the next gap.
+    const sizeAt = (m: number, before: readonly number[]): number => dagCbor.encode({ n: m - before.filter((x) => x < m).length, orders: 0 }).length
+    for (let k = 1; k < first.length; k++) {
+      const prev = first[k - 1] as number
+      assert.is((first[k] as number) - prev, Math.max(5, Math.ceil(sizeAt(prev, first) / 2)) + 1, `gap after the marker at ${prev} (markers at ${first.join(', ')})`)
+    }
+    assert.ok(first.slice(1).some((m, k) => m - (first[k] as number) > 6), `some gap grew past checkpointEvery (markers at ${first.join(', ')})`)
+    const last = first[first.length - 1] as number
+    await a.close()
+    const b = await openLog<CounterState, Effect>(home, options)
+    for (let i = 0; i < 20; i++) await b.log.append(note(100 + i))
+    const next = (await markers(b.log)).find((m) => m > last) as number
+    assert.is(next - last, Math.max(5, Math.ceil(sizeAt(last, first) / 2)) + 1, 'after a restart the next marker follows the stored state size')
+    await b.close()
+  } finally {
+    remove()
+  }
+})
+
 test('an altered checkpoint record is refused at start with CorruptLogError naming the marker', async () => {
   const { home, remove } = tempHome()
   try {

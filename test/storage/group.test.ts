@@ -4,7 +4,7 @@ import * as dagCbor from '@ipld/dag-cbor'
 import { verify } from '../../crypto/index.ts'
 import { decodeCheckpoint } from '../../storage/checkpoint.ts'
 import { checkpointBody, cidOfBlock, signingMessage } from '../../storage/entry.ts'
-import { buildGroup, checkDraft, effectIndex, type GroupContext, type Tip } from '../../storage/group.ts'
+import { buildGroup, checkDraft, checkpointInterval, effectIndex, type GroupContext, type Tip } from '../../storage/group.ts'
 import { sublevels } from '../../storage/layout.ts'
 import { createStores, dataPaths } from '../../storage/stores.ts'
 import type { Effect } from '../../storage/types.ts'
@@ -18,8 +18,8 @@ test('a group: chain, clocks, markers every N, one signature on the last entry, 
   await stores.start()
   try {
     const subs = sublevels(stores.state)
-    const ctx: GroupContext<CounterState, Effect> = { author: alice.identity.cid, signer: alice.signer, signEvery: false, machine: counterMachine(), every: 3, keep: 2, subs }
-    const tip: Tip<CounterState> = { head: undefined, state: { n: 0, orders: 0 }, lastMarker: -1, checkpoints: [] }
+    const ctx: GroupContext<CounterState, Effect> = { author: alice.identity.cid, signer: alice.signer, signEvery: false, machine: counterMachine(), every: 3, bytesPerEntry: 256, keep: 2, subs }
+    const tip: Tip<CounterState> = { head: undefined, state: { n: 0, orders: 0 }, lastMarker: -1, checkpoints: [], lastStateBytes: 0 }
     const built = await buildGroup(tip, [item(0), item(1, 'order', 40), item(2), item(3)], ctx)
     const es = built.entries.map((e) => e.entry)
     assert.equal(es.map((e) => e.kind), ['note', 'order', 'note', 'checkpoint', 'note'])
@@ -33,6 +33,7 @@ test('a group: chain, clocks, markers every N, one signature on the last entry, 
     assert.equal(built.tip.head, { seq: 4, cid: es[4]!.cid, clock: 44 })
     assert.is(built.tip.lastMarker, 3)
     assert.equal(built.tip.checkpoints, [3])
+    assert.is(built.tip.lastStateBytes, dagCbor.encode({ n: 3, orders: 1 }).length)
     const marker = checkpointBody(es[3]!)
     assert.ok(marker.state.equals(cidOfBlock(dagCbor.encode({ n: 3, orders: 1 }))))
     const ckptPut = built.ops.find((o) => o.type === 'put' && o.sublevel === subs.ckpt)
@@ -45,6 +46,31 @@ test('a group: chain, clocks, markers every N, one signature on the last entry, 
     const every = await buildGroup(built.tip, [item(5), item(6)], { ...ctx, signEvery: true })
     assert.ok(every.entries.every((e) => e.entry.sig !== undefined))
     assert.is(every.entries[0]!.entry.seq, 5)
+  } finally {
+    await stores.stop()
+    remove()
+  }
+})
+
+test('the checkpoint interval: at least `every` entries, and one per bytesPerEntry bytes of the last state', async () => {
+  assert.is(checkpointInterval(1000, 0, 256), 1000)
+  assert.is(checkpointInterval(1000, 256_000, 256), 1000)
+  assert.is(checkpointInterval(1000, 2_700_000, 256), 10_547)
+  assert.is(checkpointInterval(1000, 2_700_000, 0), 1000, '0: a fixed interval')
+  assert.is(checkpointInterval(0, 2_700_000, 256), 0, 'checkpoints off stay off')
+
+  const { home, remove } = tempHome()
+  const stores = createStores(dataPaths(home))
+  await stores.start()
+  try {
+    const subs = sublevels(stores.state)
+    const ctx: GroupContext<CounterState, Effect> = { author: alice.identity.cid, signer: alice.signer, signEvery: false, machine: counterMachine(), every: 3, bytesPerEntry: 2, keep: 2, subs }
+    // The last checkpoint's state was 10 bytes: the next marker comes 5 entries after it, not 3.
+    const tip: Tip<CounterState> = { head: undefined, state: { n: 0, orders: 0 }, lastMarker: -1, checkpoints: [], lastStateBytes: 10 }
+    const built = await buildGroup(tip, [0, 1, 2, 3, 4, 5].map((n) => item(n)), ctx)
+    assert.equal(built.entries.map((e) => e.entry.kind), ['note', 'note', 'note', 'note', 'note', 'checkpoint', 'note'])
+    const fixed = await buildGroup(tip, [0, 1, 2, 3, 4, 5].map((n) => item(n)), { ...ctx, bytesPerEntry: 0 })
+    assert.equal(fixed.entries.map((e) => e.entry.kind), ['note', 'note', 'note', 'checkpoint', 'note', 'note', 'note', 'checkpoint'])
   } finally {
     await stores.stop()
     remove()
