@@ -101,7 +101,7 @@ export async function buildGroup<S, E extends Effect, T extends GroupItem> (tip:
   let seq = (tip.head?.seq ?? -1) + 1
   const checkpoints = [...tip.checkpoints]
   let lastStateBytes = tip.lastStateBytes
-  const entries: Built<S, E, T>['entries'] = []
+  const entries: Array<{ entry: StoredEntry, effects: readonly KeyedEffect<E>[], item: T | undefined }> = []
   const ops: StateOps = []
   for (let i = 0; i < plan.length; i++) {
     const p = plan[i] as T | 'marker'
@@ -129,13 +129,19 @@ export async function buildGroup<S, E extends Effect, T extends GroupItem> (tip:
       const r = machine.apply(state, entry)
       state = r.state
       effects = r.effects
-      for (const k of effects) ops.push({ type: 'put', sublevel: outbox, key: outboxKey(k.seq, effectIndex(k.key)), value: encodeOutbox(k) })
     }
     ops.push({ type: 'put', sublevel: seqSub, key: seqKey(seq), value: entry.cid.bytes })
     entries.push({ entry, effects, item: p === 'marker' ? undefined : p })
     prev = entry.cid
     clock = entry.clock
     seq++
+  }
+  // Effects whose work the group itself recorded are done (StateMachine.settled); the rest go to the outbox.
+  const settled = machine.settled
+  for (const e of entries) {
+    if (e.effects.length === 0) continue
+    if (settled !== undefined) e.effects = e.effects.filter((k) => !settled.call(machine, state, k.effect))
+    for (const k of e.effects) ops.push({ type: 'put', sublevel: outbox, key: outboxKey(k.seq, effectIndex(k.key)), value: encodeOutbox(k) })
   }
   const last = entries[entries.length - 1]?.entry as StoredEntry
   const head = { seq: last.seq, cid: last.cid, clock: last.clock }

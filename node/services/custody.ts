@@ -24,7 +24,7 @@ import {
 } from '../../crypto/index.ts'
 import {
   applyFact, checkReleaseRequest, CUSTODY_EFFECTS, CUSTODY_FACTS, CUSTODY_MESSAGES, decodeMessage, distinct, factEntry, isCustodyEffect,
-  isCustodyMessageType, isRecorded, orderBody, orderView, ownShare, readFact, recordedEnvelope, rejectedFact, releaseAad,
+  custodyEffectSettled, isCustodyMessageType, isRecorded, orderBody, orderView, readFact, rejectedFact, releaseAad,
   releaseBody, RELEASE_INFO, releaseRequestBody, roleOrder, shareContext, entriesOf, OrderStateError, UnknownOrderError,
   type CustodyEffect, type CustodyFact, type CustodyMessageType, type CustodyState, type OrderView
 } from '../../protocol/custody/index.ts'
@@ -290,16 +290,14 @@ export class CustodyService extends EventEmitter<CustodyEvents> implements NodeS
   async #prepare (e: CustodyEffect, state: CustodyState, options: { ahead?: boolean } = {}): Promise<{ facts: CustodyFact[], envelope?: DecodedEnvelope } | undefined> {
     const { node, keystore } = this.#c
     const self = node.identity.cid
+    if (custodyEffectSettled(state, e)) return undefined
     switch (e.type) {
       case CUSTODY_EFFECTS.generateShare:
-        if (ownShare(state, e.order, e.role) !== null) return undefined
         return { facts: [await this.#newShare(e.order, e.role)] }
       case CUSTODY_EFFECTS.send:
-        if (recordedEnvelope(state, e.role, e.order, e.message) !== undefined) return undefined
         if (options.ahead === true && e.to.some((c) => c.equals(self))) return undefined
         return await this.#message(e.message, e.to, e.body, { thread: e.order, prev: e.prev })
       case CUSTODY_EFFECTS.releaseShare: {
-        if (recordedEnvelope(state, 'fiduciary', e.order, CUSTODY_MESSAGES.release) !== undefined) return undefined
         if (options.ahead === true && e.beneficiary.equals(self)) return undefined
         const beneficiary = await node.resolve(e.beneficiary)
         const sealed = await keystore.release(e.handle, beneficiary.doc.encryptionKey, RELEASE_INFO, { aad: releaseAad(e.order, e.beneficiary, e.publicKey) })

@@ -11,6 +11,7 @@ import type {
   BeneficiaryOrder, CustodyState, FiduciaryOrder, OrderTerms, OwnShare, PartyRole, PrincipalOrder, Wallet
 } from './state.ts'
 import { CUSTODY_FACTS, CUSTODY_MESSAGES, type CustodyMessageType, type ImportedShares } from './types.ts'
+import { CUSTODY_EFFECTS, type CustodyEffect } from './effects.ts'
 
 type AnyOrder = PrincipalOrder | FiduciaryOrder | BeneficiaryOrder
 
@@ -20,6 +21,18 @@ export function roleOrder (state: CustodyState, role: 'beneficiary', id: CID | s
 export function roleOrder (state: CustodyState, role: PartyRole, id: CID | string): AnyOrder | undefined
 export function roleOrder (state: CustodyState, role: PartyRole, id: CID | string): AnyOrder | undefined {
   return getOrder<AnyOrder>(state[role].orders, id.toString())
+}
+
+/**
+ * Whether `state` already records the work of custody effect `e` (its executor then does nothing):
+ * the share generated, the message sent, the released share sealed and sent.
+ */
+export function custodyEffectSettled (state: CustodyState, e: CustodyEffect): boolean {
+  switch (e.type) {
+    case CUSTODY_EFFECTS.generateShare: return ownShare(state, e.order, e.role) !== null
+    case CUSTODY_EFFECTS.send: return recordedEnvelope(state, e.role, e.order, e.message) !== undefined
+    case CUSTODY_EFFECTS.releaseShare: return recordedEnvelope(state, 'fiduciary', e.order, CUSTODY_MESSAGES.release) !== undefined
+  }
 }
 
 /** The envelope of `message` that `role` recorded for `order`, if any (sent or received). */

@@ -29,6 +29,8 @@ export function withMpin<S extends object, E extends Effect> (base: StateMachine
       m.effects.forEach((effect, i) => { effects.push({ key: effectKey(entry.cid, b.effects.length + i), seq: entry.seq, entry: entry.cid, effect }) })
       const unchanged = (b.state as WithMpin<S>) === state && m.state === state.mpin
       return { state: unchanged ? state : { ...b.state, mpin: m.state }, effects }
-    }
+    },
+    // The base's settled effects stay settled; this slice's effects are always handed out.
+    settled: (state, effect) => base.settled?.(state, effect as E) ?? false
   }
 }

@@ -39,6 +39,15 @@ export interface StateMachine<S = unknown, E extends Effect = Effect> {
   readonly version: number
   readonly initial: S
   apply (state: S, entry: LogEntry): { readonly state: S, readonly effects: readonly KeyedEffect<E>[] }
+  /**
+   * Optional, pure: true when `state` already records the work `effect` asks for — what its
+   * executor would find before doing nothing. The log asks it about the effects of a group commit
+   * against the state after the whole group: an effect whose work the same group recorded (a
+   * service that looked ahead and appended the fact with its consequences) is then neither stored
+   * in the outbox nor handed out, which is the same outcome as executing it, without the outbox
+   * write, the scheduling and the fsynced mark-done.
+   */
+  settled? (state: S, effect: E): boolean
 }
 
 export function effectKey (entry: CID, n: number): string {

@@ -46,6 +46,8 @@ export interface MachineInit<S, E extends Effect> {
   readonly version: number
   readonly initial: S
   readonly reducer: Reducer<S, E>
+  /** StateMachine.settled */
+  readonly settled?: (state: S, effect: E) => boolean
 }
 
 export function createMachine<S, E extends Effect> (init: MachineInit<S, E>): StateMachine<S, E> {
@@ -57,7 +59,8 @@ export function createMachine<S, E extends Effect> (init: MachineInit<S, E>): St
       if (entry.kind === LOG_KINDS.checkpoint) return { state, effects: [] }
       const r = init.reducer(state, entry)
       return { state: r.state, effects: keyEffects(entry, r.effects) }
-    }
+    },
+    ...(init.settled === undefined ? {} : { settled: init.settled })
   }
 }
 

@@ -9,7 +9,8 @@ import type { Effect, StateMachine } from './effects.ts'
 import { fiduciary, fiduciaryInitial } from './fiduciary.ts'
 import { combineReducers, createMachine, type CombinedState } from './fold.ts'
 import { inbox, inboxInitial } from './inbox.ts'
-import { orderIds } from '../custody/queries.ts'
+import { isCustodyEffect } from '../custody/effects.ts'
+import { custodyEffectSettled, orderIds } from '../custody/queries.ts'
 import { principal, principalInitial } from './principal.ts'
 
 export const NODE_STATE_VERSION = 3
@@ -21,7 +22,13 @@ export type NodeState = CombinedState<typeof reducers>
 export const nodeInitialState: NodeState = { inbox: inboxInitial, principal: principalInitial, fiduciary: fiduciaryInitial, beneficiary: beneficiaryInitial }
 
 export function nodeMachine (): StateMachine<NodeState, Effect> {
-  return createMachine({ version: NODE_STATE_VERSION, initial: nodeInitialState, reducer: combineReducers(reducers) })
+  return createMachine({
+    version: NODE_STATE_VERSION,
+    initial: nodeInitialState,
+    reducer: combineReducers(reducers),
+    // The custody service appends a fact with the work its effects ask for (custody.ts, #commit).
+    settled: (state, effect) => isCustodyEffect(effect) && custodyEffectSettled(state, effect)
+  })
 }
 
 /** Figures for `milagro audit`'s summary. */

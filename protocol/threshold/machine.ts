@@ -30,6 +30,8 @@ export function withThreshold<S extends object, E extends Effect> (base: StateMa
       g.effects.forEach((effect, i) => { effects.push({ key: effectKey(entry.cid, b.effects.length + i), seq: entry.seq, entry: entry.cid, effect }) })
       const unchanged = (b.state as WithThreshold<S>) === state && g.state === state.threshold
       return { state: unchanged ? state : { ...b.state, threshold: g.state }, effects }
-    }
+    },
+    // The base's settled effects stay settled; this slice's effects are always handed out.
+    settled: (state, effect) => base.settled?.(state, effect as E) ?? false
   }
 }

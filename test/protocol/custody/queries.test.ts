@@ -1,6 +1,6 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { checkReleaseRequest, isRecorded, orderIds, orderView, ownShare, recordedEnvelope, roleOrder } from '../../../protocol/custody/index.ts'
+import { CUSTODY_EFFECTS, checkReleaseRequest, custodyEffectSettled, isRecorded, orderIds, orderView, ownShare, recordedEnvelope, roleOrder } from '../../../protocol/custody/index.ts'
 import { createOrder, requestRelease, World, type Party } from './world.ts'
 
 test('orderView merges the roles a node plays; recordedEnvelope / isRecorded / ownShare answer from the slices', async () => {
@@ -27,6 +27,26 @@ test('orderView merges the roles a node plays; recordedEnvelope / isRecorded / o
   const envelope = F.sent.get(sent.toString())
   assert.ok(envelope !== undefined && isRecorded(F.state, envelope) && isRecorded(P.state, envelope))
   assert.not.ok(isRecorded(B.state, envelope))
+})
+
+test('custodyEffectSettled: true exactly when the slice records the work (share generated, message sent, share released)', async () => {
+  const { world, parties } = await World.create('p', 'b', 'f')
+  const [P, B, F] = parties as [Party, Party, Party]
+  const order = createOrder(world, P, B, F)
+  world.run()
+  const share = (role: 'beneficiary' | 'fiduciary') => ({ type: CUSTODY_EFFECTS.generateShare, order, role })
+  assert.ok(custodyEffectSettled(F.state, share('fiduciary')))
+  assert.not.ok(custodyEffectSettled(F.state, share('beneficiary')))
+  assert.ok(custodyEffectSettled(B.state, share('beneficiary')))
+  const send = (role: 'principal' | 'fiduciary', message: 'custody/fiduciary-key' | 'custody/release') => ({ type: CUSTODY_EFFECTS.send, role, order, message, to: [P.id], prev: [], body: {} })
+  assert.ok(custodyEffectSettled(F.state, send('fiduciary', 'custody/fiduciary-key')))
+  assert.not.ok(custodyEffectSettled(P.state, send('fiduciary', 'custody/fiduciary-key')), 'another node\'s slice does not settle it')
+  const f = roleOrder(F.state, 'fiduciary', order)
+  const release = { type: CUSTODY_EFFECTS.releaseShare, order, handle: f?.share?.handle ?? '', publicKey: f?.share?.publicKey ?? new Uint8Array(33), beneficiary: B.id, request: order }
+  assert.not.ok(custodyEffectSettled(F.state, release as never), 'not released yet')
+  requestRelease(world, P, order)
+  world.run()
+  assert.ok(custodyEffectSettled(F.state, release as never), 'released')
 })
 
 test('checkReleaseRequest: the principal\'s rules for a request it would send now', async () => {
