@@ -6,12 +6,15 @@
 // orders are spread over two levels of 32 buckets, keyed by the last two characters of the order
 // id (base32, the tail of a SHA-256 multihash: uniform), so an update copies at most two 32-key
 // buckets and one leaf of ~N/1024 orders. Plain objects all the way down: the state stays DAG-CBOR.
+// Bucket keys carry a '_' before the character: six base32 characters are digits ('2'–'7'), and
+// V8 stores digit keys as array elements, which sends every copy of a bucket down its slow path
+// (measured: 11 µs per setOrder with bare characters, 2 µs with the prefix, 3,000 orders).
 export type OrderMap<O> = { readonly [b1: string]: { readonly [b2: string]: { readonly [id: string]: O } } }
 
 const EMPTY = Object.freeze({})
 
 function buckets (id: string): [string, string] {
-  return [id.slice(-1), id.slice(-2, -1)]
+  return ['_' + id.slice(-1), '_' + id.slice(-2, -1)]
 }
 
 export function emptyOrders<O> (): OrderMap<O> {

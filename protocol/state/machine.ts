@@ -4,6 +4,7 @@
 //   1  skeleton counters
 //   2  custody orders per role (protocol/custody/), inbox with `envelope.open` effects
 //   3  custody orders in bucketed maps (protocol/custody/order-map.ts)
+//   4  bucket keys prefixed with '_' (order-map.ts)
 import { beneficiary, beneficiaryInitial } from './beneficiary.ts'
 import type { Effect, StateMachine } from './effects.ts'
 import { fiduciary, fiduciaryInitial } from './fiduciary.ts'
@@ -13,7 +14,7 @@ import { isCustodyEffect } from '../custody/effects.ts'
 import { custodyEffectSettled, orderIds } from '../custody/queries.ts'
 import { principal, principalInitial } from './principal.ts'
 
-export const NODE_STATE_VERSION = 3
+export const NODE_STATE_VERSION = 4
 
 const reducers = { inbox, principal, fiduciary, beneficiary }
 
