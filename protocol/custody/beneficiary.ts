@@ -38,7 +38,7 @@ function updated (o: BeneficiaryOrder, changes: Partial<BeneficiaryOrder>): Bene
 
 function unknown (fact: { readonly from: CID, readonly order: CID }, self: CID): Decision<never> {
   if (same(fact.from, self)) return IGNORE
-  return refuse(new UnknownOrderError(`order ${short(fact.order)} is not an order this node is the beneficiary of`))
+  return refuse(() => new UnknownOrderError(`order ${short(fact.order)} is not an order this node is the beneficiary of`))
 }
 
 /** The beneficiary's decision on `fact` for the order it names; `self` is this node's identity. */

@@ -20,8 +20,16 @@ export function apply<O> (order: O, effects: readonly CustodyEffect[] = []): Dec
   return { outcome: 'apply', order, effects }
 }
 
-export function refuse (error: CustodyError): Decision<never> {
-  return { outcome: 'refuse', error }
+/**
+ * A refusal. `error` may be given as a function, called the first time the error is read: most
+ * refusals are never read (a role refusing a fact about an order it does not hold, while another
+ * role of the node takes it), and building an Error — its stack trace above all — was a measurable
+ * part of folding each fact.
+ */
+export function refuse (error: CustodyError | (() => CustodyError)): Decision<never> {
+  if (typeof error !== 'function') return { outcome: 'refuse', error }
+  let built: CustodyError | undefined
+  return { outcome: 'refuse', get error () { return (built ??= error()) } }
 }
 
 export interface RuleOptions {

@@ -41,7 +41,7 @@ function updated (o: FiduciaryOrder, changes: Partial<FiduciaryOrder>): Fiduciar
 function unknown (fact: { readonly from: CID, readonly order: CID }, self: CID): Decision<never> {
   // Our own messages about orders we are not the fiduciary of belong to the other roles.
   if (same(fact.from, self)) return IGNORE
-  return refuse(new UnknownOrderError(`order ${short(fact.order)} is not an order this node is the fiduciary of`))
+  return refuse(() => new UnknownOrderError(`order ${short(fact.order)} is not an order this node is the fiduciary of`))
 }
 
 /** The fiduciary's decision on `fact` for the order it names; `self` is this node's identity. */

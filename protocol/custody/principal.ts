@@ -37,7 +37,7 @@ function known (o: PrincipalOrder | undefined, fact: { readonly from: CID, reado
   if (o !== undefined) return o
   // Our own messages about orders we are not the principal of belong to the other roles.
   if (same(fact.from, self)) return IGNORE
-  return refuse(new UnknownOrderError(`order ${short(fact.order)} is not an order of this principal`))
+  return refuse(() => new UnknownOrderError(`order ${short(fact.order)} is not an order of this principal`))
 }
 
 function onKey (o: PrincipalOrder, fact: KeyFact): Decision<PrincipalOrder> {
