@@ -160,6 +160,40 @@ test('a peer whose recorded head was empty and that lost what it acknowledged si
   }
 })
 
+test('acknowledgement counts survive a restart of the sender: a peer that then lost what it acknowledged is still detected', async () => {
+  const [dirA, dirB] = await Promise.all([makeHome('a'), makeHome('b')])
+  let a: MilagroNode | undefined
+  let b: MilagroNode | undefined
+  try {
+    a = await startNode(dirA)
+    b = await startNode(dirB)
+    const signal = AbortSignal.timeout(20_000)
+    const bid = b.identity.cid
+    const heardEmpty = waitForEvent<PeerHead>(a.parts.sync, 'sync:hello', (h) => h.identity === bid.toString() && h.head === null, signal)
+    await introduce(a, b, signal)
+    await heardEmpty
+    const sent = []
+    for (let i = 0; i < 3; i++) sent.push((await a.send([bid], 'test/keep', { i })).cid.toString())
+    await receivedCount(b, 3, signal)
+    // A stops within the counts' write delay (ACK_FLUSH_MS): stop writes them.
+    const listenA = listenAddrOf(a)
+    await a.stop()
+    const listenB = listenAddrOf(b)
+    await b.stop()
+    await rm(join(dirB, 'data'), { recursive: true, force: true })
+    a = await startNode(dirA, { listen: [listenA] })
+    b = await startNode(dirB, { listen: [listenB] })
+    const reset = waitForEvent<{ identity: string, requeued: number }>(a.parts.sync, 'sync:reset', (r) => r.identity === bid.toString(), signal)
+    await b.connect(addrOf(a), { signal })
+    assert.is((await reset).requeued, 3)
+    await receivedCount(b, 3, signal)
+    assert.equal(sorted(await logLinks(b)), sorted(sent))
+  } finally {
+    await stopNodes([a, b])
+    await Promise.all([dirA, dirB].map(async (d) => { await rm(dirname(d), { recursive: true, force: true }) }))
+  }
+})
+
 test('a peer marked restored is sent everything again, once per mark; what it holds comes back as duplicates', async () => {
   const [dirA, dirB] = await Promise.all([makeHome('a'), makeHome('b')])
   let a: MilagroNode | undefined
