@@ -128,9 +128,10 @@ export function messageMeta (envelope: MessageEnvelope): MessageMeta {
   return { envelope: envelope.cid, from: h.sender, recipients: h.recipients, order: h.thread ?? envelope.cid, time: h.time }
 }
 
-function readKey (r: Fields, key: string, what: string): Uint8Array {
+/** A compressed public key; with `onCurve`, checked to be a point (InvalidKeyError), else its length only (our own messages). */
+function readKey (r: Fields, key: string, what: string, onCurve: boolean): Uint8Array {
   const k = readBytes(r, key, what, PUBLIC_KEY_LENGTH)
-  uncompressPublicKey(k) // InvalidKeyError: not on the curve
+  if (onCurve) uncompressPublicKey(k) // InvalidKeyError: not on the curve
   return k
 }
 
@@ -177,7 +178,7 @@ export function decodeMessage (envelope: MessageEnvelope, body: unknown, options
     case CUSTODY_MESSAGES.beneficiaryKey:
     case CUSTODY_MESSAGES.fiduciaryKey: {
       const r = fields(body, what, ['publicKey', 'pop'])
-      const publicKey = readKey(r, 'publicKey', what)
+      const publicKey = readKey(r, 'publicKey', what, verify)
       const pop = readBytes(r, 'pop', what, PROOF_OF_POSSESSION_LENGTH)
       const role: CustodyRole = type === CUSTODY_MESSAGES.beneficiaryKey ? 'beneficiary' : 'fiduciary'
       if (verify) checkProof(publicKey, meta.order, role, meta.from, pop)
@@ -188,11 +189,11 @@ export function decodeMessage (envelope: MessageEnvelope, body: unknown, options
       return { fact: decodeAddress(body, base, verify, options.own) }
     case CUSTODY_MESSAGES.releaseRequest: {
       const r = fields(body, what, ['beneficiary', 'walletKey'])
-      return { fact: { kind: CUSTODY_FACTS.releaseRequest, ...base, beneficiary: readCid(r, 'beneficiary', what), walletKey: readKey(r, 'walletKey', what) } }
+      return { fact: { kind: CUSTODY_FACTS.releaseRequest, ...base, beneficiary: readCid(r, 'beneficiary', what), walletKey: readKey(r, 'walletKey', what, verify) } }
     }
     case CUSTODY_MESSAGES.release: {
       const r = fields(body, what, ['publicKey', 'enc', 'ct'])
-      const publicKey = readKey(r, 'publicKey', what)
+      const publicKey = readKey(r, 'publicKey', what, verify)
       const sealed = { enc: readBytes(r, 'enc', what, RELEASE_ENC_LENGTH), ct: readBytes(r, 'ct', what, RELEASE_CT_LENGTH) }
       const beneficiary = meta.recipients[0] as CID // checkShape: exactly one recipient
       return { fact: { kind: CUSTODY_FACTS.release, ...base, beneficiary, publicKey, imported: null }, sealed }
@@ -203,7 +204,7 @@ export function decodeMessage (envelope: MessageEnvelope, body: unknown, options
     }
     case CUSTODY_MESSAGES.redeemed: {
       const r = fields(body, what, ['walletKey'])
-      return { fact: { kind: CUSTODY_FACTS.redeemed, ...base, walletKey: readKey(r, 'walletKey', what) } }
+      return { fact: { kind: CUSTODY_FACTS.redeemed, ...base, walletKey: readKey(r, 'walletKey', what, verify) } }
     }
   }
 }
@@ -214,11 +215,13 @@ function decodeAddress (body: unknown, base: Pick<AddressFact, 'order' | 'envelo
   const network = readNetwork(r, what)
   const beneficiary = readCid(r, 'beneficiary', what)
   const fiduciary = readCid(r, 'fiduciary', what)
-  const beneficiaryKey = readKey(r, 'beneficiaryKey', what)
-  const fiduciaryKey = readKey(r, 'fiduciaryKey', what)
+  const beneficiaryKey = readKey(r, 'beneficiaryKey', what, verify)
+  const fiduciaryKey = readKey(r, 'fiduciaryKey', what, verify)
   const beneficiaryPop = readBytes(r, 'beneficiaryPop', what, PROOF_OF_POSSESSION_LENGTH)
   const fiduciaryPop = readBytes(r, 'fiduciaryPop', what, PROOF_OF_POSSESSION_LENGTH)
-  const walletKey = readKey(r, 'walletKey', what)
+  // Checked below by comparison with the sum of the two keys (a valid point): decompressing it as
+  // well only matters when it differs, to tell an invalid key from a wrong one.
+  const walletKey = readKey(r, 'walletKey', what, false)
   const p2wpkh = readString(r, 'p2wpkh', what, ADDRESS_PATTERN, 90)
   const p2pkh = readString(r, 'p2pkh', what, ADDRESS_PATTERN, 90)
   const ethereum = readString(r, 'ethereum', what, ETHEREUM_PATTERN, 42)
@@ -227,6 +230,7 @@ function decodeAddress (body: unknown, base: Pick<AddressFact, 'order' | 'envelo
     if (!mine('beneficiary', beneficiaryKey)) checkProof(beneficiaryKey, base.order, 'beneficiary', beneficiary, beneficiaryPop)
     if (!mine('fiduciary', fiduciaryKey)) checkProof(fiduciaryKey, base.order, 'fiduciary', fiduciary, fiduciaryPop)
     if (!equalBytes(combinePublicKeys(beneficiaryKey, fiduciaryKey), walletKey)) {
+      uncompressPublicKey(walletKey) // InvalidKeyError: not on the curve
       throw new KeyMismatchError('the wallet key is not the sum of the beneficiary and fiduciary keys')
     }
     const expected = walletAddresses(walletKey, network)

@@ -118,6 +118,9 @@ test('a party\'s own key in its own slot of an address needs no proof; any other
 test('an address that is not B + F, or not W\'s addresses on the order\'s network, is refused', () => {
   const e = envelope(CUSTODY_MESSAGES.address, ids.principal, [ids.beneficiary, ids.fiduciary])
   expectError(() => decodeMessage(e, { ...address, walletKey: B }), 'KeyMismatchError')
+  // A wallet key that is no point at all is InvalidKeyError, not a mismatch (it is decompressed only when it differs from B + F).
+  expectError(() => decodeMessage(e, { ...address, walletKey: Uint8Array.of(2, ...new Uint8Array(32).fill(0xff)) }), 'InvalidKeyError')
+  expectError(() => decodeMessage(e, { ...address, walletKey: W.subarray(1) }), 'MalformedError')
   const testnet = walletAddresses(W, 'testnet')
   expectError(() => decodeMessage(e, { ...address, p2wpkh: testnet.p2wpkh }), 'AddressMismatchError')
   expectError(() => decodeMessage(e, { ...address, network: 'testnet' }), 'AddressMismatchError')
@@ -132,6 +135,9 @@ test('malformed bodies and headers: MalformedError, UnsupportedVersionError, Inv
   expectError(() => decodeMessage(k, { v: 1, publicKey: F }), 'MalformedError')
   expectError(() => decodeMessage(k, { ...good, publicKey: F.subarray(1) }), 'MalformedError')
   expectError(() => decodeMessage(k, { ...good, publicKey: Uint8Array.of(2, ...new Uint8Array(32).fill(0xff)) }), 'InvalidKeyError')
+  // Our own messages ({ verify: false }, built from validated state): the length is still checked, the curve is not.
+  expectError(() => decodeMessage(k, { ...good, publicKey: F.subarray(1) }, { verify: false }), 'MalformedError')
+  assert.is(decodeMessage(k, { ...good, publicKey: Uint8Array.of(2, ...new Uint8Array(32).fill(0xff)) }, { verify: false }).fact.kind, 'custody.fiduciary-key')
   expectError(() => decodeMessage(k, { ...good, pop: fPop.subarray(1) }), 'MalformedError')
   expectError(() => decodeMessage(k, [good]), 'MalformedError')
   expectError(() => decodeMessage(envelope(CUSTODY_MESSAGES.order, ids.principal, [ids.beneficiary], null), { v: 1, beneficiary: ids.beneficiary, fiduciary: ids.fiduciary, network: 'litecoin' }), 'MalformedError')
