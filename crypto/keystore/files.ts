@@ -18,9 +18,45 @@ export async function ensurePrivateDir (dir: string): Promise<void> {
   }
 }
 
-async function fsyncDir (dir: string): Promise<void> {
+async function syncDirNow (dir: string): Promise<void> {
+  dirSyncCount++
   const fd = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY)
   try { await fd.sync() } finally { await fd.close() }
+}
+
+/** Per directory: the fsync running, and the one queued to start after it. */
+const dirSyncs = new Map<string, { running: Promise<void> | undefined, next: Promise<void> | undefined }>()
+let dirSyncCount = 0
+
+/** Directory fsyncs issued so far in this process (tests, metrics). */
+export function directorySyncs (): number {
+  return dirSyncCount
+}
+
+/**
+ * Makes the renames and unlinks already done in `dir` durable. Concurrent callers share fsyncs:
+ * one that started after a caller's change covers it, so a caller arriving while one runs (which
+ * may have started before its change) waits for the next, and every caller arriving meanwhile
+ * shares that one. Sequential callers each get their own.
+ */
+async function fsyncDir (dir: string): Promise<void> {
+  let s = dirSyncs.get(dir)
+  if (s === undefined) { s = { running: undefined, next: undefined }; dirSyncs.set(dir, s) }
+  const state = s
+  const start = (): Promise<void> => {
+    const p = syncDirNow(dir).finally(() => {
+      if (state.running === p) state.running = undefined
+      if (state.running === undefined && state.next === undefined) dirSyncs.delete(dir)
+    })
+    state.running = p
+    return p
+  }
+  if (state.running === undefined) return await start()
+  state.next ??= state.running.catch(() => {}).then(() => {
+    state.next = undefined
+    return start()
+  })
+  return await state.next
 }
 
 /** Writes `data` to `path` atomically with mode 0600. */

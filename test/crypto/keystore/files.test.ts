@@ -5,7 +5,7 @@ import { rejects } from 'node:assert/strict'
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ensurePrivateDir, readPrivateFile, unlinkDurable, writeFileAtomic } from '../../../crypto/keystore/files.ts'
+import { directorySyncs, ensurePrivateDir, readPrivateFile, unlinkDurable, writeFileAtomic } from '../../../crypto/keystore/files.ts'
 
 async function withTemp (fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'milagro-files-'))
@@ -24,6 +24,22 @@ test('writeFileAtomic: 0600, replaces whole files, leaves no temp file; aborted 
     await unlinkDurable(path)
     assert.equal(await readdir(dir), [])
     await rejects(unlinkDurable(path), { code: 'ENOENT' })
+  })
+})
+
+test('directory fsyncs: concurrent writers share them, sequential writers each get one; every file is whole', async () => {
+  await withTemp(async (d) => {
+    await ensurePrivateDir(d)
+    let before = directorySyncs()
+    for (let i = 0; i < 4; i++) await writeFileAtomic(join(d, `seq-${i}`), Uint8Array.of(i))
+    assert.is(directorySyncs() - before, 4, 'one per sequential write')
+    before = directorySyncs()
+    const n = 24
+    await Promise.all(Array.from({ length: n }, async (_, i) => { await writeFileAtomic(join(d, `con-${i}`), new Uint8Array(100).fill(i)) }))
+    const shared = directorySyncs() - before
+    assert.ok(shared >= 1 && shared < n, `${shared} directory fsyncs for ${n} concurrent writes`)
+    for (let i = 0; i < n; i++) assert.equal(new Uint8Array(await readFile(join(d, `con-${i}`))), new Uint8Array(100).fill(i))
+    assert.equal((await readdir(d)).filter((f) => f.endsWith('.tmp')), [])
   })
 })
 
