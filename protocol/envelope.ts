@@ -146,7 +146,7 @@ export function seal (
     recipients: recipients.map((r) => r.cid),
     type,
     thread: options.thread ?? null,
-    prev,
+    prev: [...prev],
     time: options.time ?? Date.now(),
     clock: options.clock ?? 0,
     nonce: random(NONCE_LENGTH),
@@ -163,10 +163,11 @@ export function seal (
       return concatBytes(enc, ciphertext)
     })
     const unsigned = { ...headerValue(header), keys, ct }
-    const sig = sender.signer.sign(signingMessage(ENVELOPE_SIGNATURE_CONTEXT, unsigned))
-    const bytes = encode({ ...unsigned, sig })
+    const unsignedBytes = encode(unsigned)
+    const sig = sender.signer.sign(concatBytes(SIGNATURE_PREFIX, unsignedBytes))
+    const bytes = withSignature(unsignedBytes, ct.length, sig) ?? encode({ ...unsigned, sig })
     if (bytes.length > MAX_ENVELOPE_BYTES) throw new OversizedError(`envelope is ${bytes.length} bytes, over the limit of ${MAX_ENVELOPE_BYTES}`)
-    return { cid: cidOf(bytes), bytes, header, headerBytes, keys, ct, sig }
+    return faithful({ cid: cidOf(bytes), bytes, header, headerBytes, keys, ct, sig })
   } finally {
     wipe(contentKey)
   }
@@ -208,7 +209,7 @@ export function decodeEnvelope (bytes: Uint8Array): DecodedEnvelope {
   })
   const ct = readBytes(r, 'ct', what, { min: 16, max: MAX_ENVELOPE_BYTES })
   const sig = readBytes(r, 'sig', what, ED25519_SIGNATURE_LENGTH)
-  return { cid: cidOf(bytes), bytes, header, headerBytes: encode(headerValue(header)), keys, ct, sig }
+  return faithful({ cid: cidOf(bytes), bytes, header, headerBytes: encode(headerValue(header)), keys, ct, sig })
 }
 
 function readCidList (value: unknown, what: string, min: number, max: number): CID[] {
@@ -227,7 +228,73 @@ function asDecoded (envelope: DecodedEnvelope | Uint8Array): DecodedEnvelope {
 
 /** The exact bytes the sender's signature covers (for batch verification off the main thread). */
 export function envelopeSigningMessage (e: DecodedEnvelope): Uint8Array {
-  return signingMessage(ENVELOPE_SIGNATURE_CONTEXT, { ...headerValue(e.header), keys: e.keys, ct: e.ct })
+  return (FAITHFUL.has(e) ? withoutSignature(e.bytes, e.ct, e.sig) : undefined) ?? signingMessage(ENVELOPE_SIGNATURE_CONTEXT, { ...headerValue(e.header), keys: e.keys, ct: e.ct })
+}
+
+// Envelopes whose fields are exactly those of their bytes: built by `seal` or `decodeEnvelope`, and
+// frozen (the object, its header and their lists). Only for them is the signed message cut from the bytes; an
+// envelope object put together otherwise (fields spread over another's bytes) is verified on the
+// fields it carries, by encoding them.
+const FAITHFUL = new WeakSet<DecodedEnvelope>()
+
+function faithful (e: DecodedEnvelope): DecodedEnvelope {
+  Object.freeze(e.header.recipients)
+  Object.freeze(e.header.prev)
+  Object.freeze(e.header)
+  Object.freeze(e.keys)
+  Object.freeze(e)
+  FAITHFUL.add(e)
+  return e
+}
+
+// The signed envelope and the map the signature covers differ by one entry. In canonical DAG-CBOR
+// map keys sort by length, then bytewise: v, ct, sig, aead, keys, prev, time, type, clock, nonce,
+// sender, thread, recipients — so `sig` (70 bytes: 63 's' 'i' 'g' 58 40 ‖ 64 bytes) sits right
+// after `ct`, and the map header is one byte either way (0xac: 12 entries, 0xad: 13). Cutting the
+// entry out of received bytes (or splicing it into the sealed ones) gives exactly what encoding the
+// map again would, without encoding a whole envelope once more per signature made or checked.
+// Both functions check the layout they rely on and answer undefined otherwise (callers encode).
+const SIGNATURE_PREFIX = concatBytes(new TextEncoder().encode(ENVELOPE_SIGNATURE_CONTEXT), new Uint8Array(1))
+const SIG_ENTRY_HEAD = Uint8Array.of(0x63, 0x73, 0x69, 0x67, 0x58, 0x40)
+const SIG_ENTRY_LENGTH = SIG_ENTRY_HEAD.length + ED25519_SIGNATURE_LENGTH
+
+/** Offset of the `sig` entry in an envelope map whose `ct` is `ctLength` bytes: after the map header, `v` and `ct`. */
+function sigOffset (ctLength: number): number {
+  const head = ctLength < 24 ? 1 : ctLength < 0x100 ? 2 : ctLength < 0x10000 ? 3 : 5
+  return 1 + 3 + 3 + head + ctLength // header, 61 'v' <v>, 62 'c' 't', byte-string head, ct
+}
+
+function hasEnvelopePrefix (bytes: Uint8Array, mapHeader: number): boolean {
+  return bytes[0] === mapHeader && bytes[1] === 0x61 && bytes[2] === 0x76 && bytes[3] === ENVELOPE_VERSION && bytes[4] === 0x62 && bytes[5] === 0x63 && bytes[6] === 0x74
+}
+
+/** `context ‖ 0x00 ‖ the envelope's bytes without its sig entry`, or undefined if `bytes` are not laid out as expected. */
+function withoutSignature (bytes: Uint8Array, ct: Uint8Array, sig: Uint8Array): Uint8Array | undefined {
+  const at = sigOffset(ct.length)
+  if (!hasEnvelopePrefix(bytes, 0xad) || bytes.length < at + SIG_ENTRY_LENGTH) return undefined
+  for (let i = 0; i < SIG_ENTRY_HEAD.length; i++) if (bytes[at + i] !== SIG_ENTRY_HEAD[i]) return undefined
+  for (let i = 0; i < ED25519_SIGNATURE_LENGTH; i++) if (bytes[at + SIG_ENTRY_HEAD.length + i] !== sig[i]) return undefined
+  const out = new Uint8Array(SIGNATURE_PREFIX.length + bytes.length - SIG_ENTRY_LENGTH)
+  out.set(SIGNATURE_PREFIX, 0)
+  let o = SIGNATURE_PREFIX.length
+  out[o] = 0xac
+  out.set(bytes.subarray(1, at), o + 1)
+  o += at
+  out.set(bytes.subarray(at + SIG_ENTRY_LENGTH), o)
+  return out
+}
+
+/** The signed envelope's bytes from the unsigned map's, or undefined if those are not laid out as expected. */
+function withSignature (unsigned: Uint8Array, ctLength: number, sig: Uint8Array): Uint8Array | undefined {
+  const at = sigOffset(ctLength)
+  if (!hasEnvelopePrefix(unsigned, 0xac) || unsigned.length < at || sig.length !== ED25519_SIGNATURE_LENGTH) return undefined
+  const out = new Uint8Array(unsigned.length + SIG_ENTRY_LENGTH)
+  out[0] = 0xad
+  out.set(unsigned.subarray(1, at), 1)
+  out.set(SIG_ENTRY_HEAD, at)
+  out.set(sig, at + SIG_ENTRY_HEAD.length)
+  out.set(unsigned.subarray(at), at + SIG_ENTRY_LENGTH)
+  return out
 }
 
 /**

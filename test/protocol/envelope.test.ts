@@ -4,7 +4,7 @@ import * as dagCbor from '@ipld/dag-cbor'
 import fc from 'fast-check'
 import { CID } from 'multiformats/cid'
 import {
-  decodeEnvelope, ENVELOPE_SIGNATURE_CONTEXT, MAX_ENVELOPE_BYTES, MAX_RECIPIENTS, openEnvelope, seal, verifyEnvelope
+  decodeEnvelope, ENVELOPE_SIGNATURE_CONTEXT, envelopeSigningMessage, MAX_ENVELOPE_BYTES, MAX_RECIPIENTS, openEnvelope, seal, verifyEnvelope
 } from '../../protocol/envelope.ts'
 import { encode, signingMessage } from '../../protocol/codec.ts'
 import { sha256 } from '../../crypto/index.ts'
@@ -79,6 +79,24 @@ test('seal/open round trip for 1, 5, 32 and 64 recipients; every recipient reads
       assert.is(opened.header.type, 'test/msg')
       assert.is(opened.header.recipients.length, n)
     }
+  }
+})
+
+test('the signed bytes and the signed message are those of encoding the maps, whatever the ciphertext length (byte-string heads of 1, 2, 3 and 5 bytes)', () => {
+  // ct = body + 16-byte tag: bodies sized so that ct lands on each side of 24, 256 and 65,536 bytes.
+  for (const ctLength of [17, 23, 24, 25, 255, 256, 257, 65_535, 65_536, 65_537, 200_000]) {
+    // The body is a text string: its CBOR head is 1, 2, 3 or 5 bytes; ct is its encoding plus the 16-byte tag.
+    const head = (n: number): number => n < 24 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : 5
+    const n = [1, 2, 3, 5].map((h) => ctLength - 16 - h).find((m) => m >= 0 && m + head(m) === ctLength - 16) as number
+    const text = 'x'.repeat(n)
+    const e = seal(alice.sender, [bob.identity, carol.identity], 'test/size', text, { time: T0 })
+    assert.is(e.ct.length, ctLength, `body of ${text.length} characters`)
+    const value = dagCbor.decode(e.bytes) as Record<string, unknown>
+    assert.equal(e.bytes, encode(value), 'the sealed bytes are the canonical encoding of the signed map')
+    const { sig: _sig, ...unsigned } = value
+    assert.equal(envelopeSigningMessage(e), signingMessage(ENVELOPE_SIGNATURE_CONTEXT, unsigned), 'the signed message is the canonical encoding of the map without sig')
+    assert.equal(envelopeSigningMessage(decodeEnvelope(e.bytes)), signingMessage(ENVELOPE_SIGNATURE_CONTEXT, unsigned))
+    verifyEnvelope(e.bytes, alice.identity)
   }
 })
 
