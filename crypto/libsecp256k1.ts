@@ -51,11 +51,20 @@ export function baseMultiply (scalar: Uint8Array, what = 'secret scalar'): Uint8
 
 /** P + Q as a 33-byte compressed point; InvalidKeyError for a point not on the curve or a sum at infinity. */
 export function addPoints (a: Uint8Array, b: Uint8Array, what = 'sum of the points'): Uint8Array {
+  return add(a, b, what, true)
+}
+
+/** a + b as a 65-byte uncompressed point (0x04 ‖ X ‖ Y); otherwise as addPoints. */
+export function addPointsUncompressed (a: Uint8Array, b: Uint8Array, what = 'sum of the points'): Uint8Array {
+  return add(a, b, what, false)
+}
+
+function add (a: Uint8Array, b: Uint8Array, what: string, compressed: boolean): Uint8Array {
   checkCompressed(a, 'point')
   checkCompressed(b, 'point')
   let out: Uint8Array | null
   try {
-    out = ecc.pointAdd(a, b, true)
+    out = ecc.pointAdd(a, b, compressed)
   } catch (err) {
     throw new InvalidKeyError('not a valid compressed secp256k1 point', { cause: err })
   }

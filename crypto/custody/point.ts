@@ -42,6 +42,20 @@ function decodeCompressed (publicKey: Uint8Array): { readonly uncompressed: Uint
   })
 }
 
+/**
+ * The compressed form of a point this process computed itself (a sum of checked points), which is
+ * remembered with its uncompressed form: the wallet key W = B + F is decompressed again right
+ * after (its Ethereum address hashes X ‖ Y), and decompressing costs a square root.
+ */
+export function compressComputed (uncompressed: Uint8Array): Uint8Array {
+  if (uncompressed.length !== UNCOMPRESSED_KEY_LENGTH || uncompressed[0] !== 4) throw new InvalidKeyError('not an uncompressed secp256k1 point')
+  const compressed = new Uint8Array(COMPRESSED_KEY_LENGTH)
+  compressed[0] = 2 | ((uncompressed[UNCOMPRESSED_KEY_LENGTH - 1] as number) & 1)
+  compressed.set(uncompressed.subarray(1, 33), 1)
+  decoded.get(compressed, () => ({ uncompressed, point: pointFromUncompressed(uncompressed) }))
+  return compressed
+}
+
 /** Compressed (33-byte, 0x02/0x03) secp256k1 public key → uncompressed 65-byte 0x04 ‖ X ‖ Y. */
 export function uncompressPublicKey (publicKey: Uint8Array): Uint8Array {
   return decodeCompressed(publicKey).uncompressed.slice()

@@ -14,15 +14,19 @@
 // guaranteed constant-time (see the README's Security section).
 import { equalBytes } from '../bytes.ts'
 import { CommitmentMismatchError } from '../errors.ts'
-import { addPoints } from '../libsecp256k1.ts'
-import { CURVE_ORDER, decodePublicKey, decodeSecretKey, encodeSecretKey, publicKeyOfScalar } from './point.ts'
+import { addPoints, addPointsUncompressed } from '../libsecp256k1.ts'
+import { compressComputed, CURVE_ORDER, decodePublicKey, decodeSecretKey, encodeSecretKey, publicKeyOfScalar } from './point.ts'
 
 /** W = S₁ + S₂ + … as a 33-byte compressed key. InvalidKeyError for a bad key or a sum at infinity. */
 export function combinePublicKeys (...publicKeys: readonly Uint8Array[]): Uint8Array {
   if (publicKeys.length === 0) throw new RangeError('combinePublicKeys needs at least one public key')
   let sum = publicKeys[0] as Uint8Array
   decodePublicKey(sum) // checked (and kept decoded) even when it is the only key
-  for (const key of publicKeys.slice(1)) sum = addPoints(sum, key, 'sum of the public keys')
+  const last = publicKeys.length - 1
+  for (let i = 1; i <= last; i++) {
+    const key = publicKeys[i] as Uint8Array
+    sum = i < last ? addPoints(sum, key, 'sum of the public keys') : compressComputed(addPointsUncompressed(sum, key, 'sum of the public keys'))
+  }
   return sum.slice()
 }
 

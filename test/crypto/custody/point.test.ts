@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert'
 import fc from 'fast-check'
 import { secp256k1 } from '@noble/curves/secp256k1.js'
 import { numberToBytesBE } from '@noble/curves/utils.js'
-import { CURVE_ORDER, decodePublicKey, decodeSecretKey, encodeSecretKey, publicKeyOfScalar, uncompressPublicKey, validatedUncompressed } from '../../../crypto/custody/point.ts'
+import { compressComputed, CURVE_ORDER, decodePublicKey, decodeSecretKey, encodeSecretKey, publicKeyOfScalar, uncompressPublicKey, validatedUncompressed } from '../../../crypto/custody/point.ts'
 import { hex, toHex } from '../../vectors.ts'
 
 const P = secp256k1.Point.CURVE().p
@@ -24,6 +24,15 @@ test('uncompressPublicKey agrees with @noble/curves on random keys (differential
     assert.ok(decodePublicKey(point.toBytes(true)).equals(point))
     assert.is(toHex(publicKeyOfScalar(k)), toHex(point.toBytes(true)))
   }), { numRuns: 100 })
+})
+
+test('compressComputed: the standard compressed form of a computed point, which then decompresses to that point (differential with noble)', () => {
+  fc.assert(fc.property(fc.bigInt({ min: 1n, max: CURVE_ORDER - 1n }), (k) => {
+    const p = secp256k1.Point.BASE.multiply(k)
+    const compressed = compressComputed(p.toBytes(false))
+    assert.is(toHex(compressed), toHex(p.toBytes(true)))
+    assert.is(toHex(uncompressPublicKey(compressed)), toHex(p.toBytes(false)))
+  }), { numRuns: 200 })
 })
 
 test('G decodes to the generator; G with the other parity to −G', () => {
