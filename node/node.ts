@@ -414,6 +414,7 @@ export class MilagroNode extends EventEmitter<NodeEvents> {
     await step('delivery', async () => { await r.libp2p.unhandle(DELIVERY_PROTOCOL) }, true)
     await step('helia', async () => { await r.helia.stop() }, true)
     await step('libp2p', async () => { await r.libp2p.stop() }, true)
+    await step('envelope index', async () => { await r.envelopes.stop() })
     await step('log', async () => { await r.log.stop() })
     await step('p2p db', async () => { await r.db.level.close() })
     await step('stores', async () => { await r.stores.stop() })

@@ -41,6 +41,8 @@ export interface EnvelopeLogComponents {
 }
 
 const WATERMARK = 'meta/indexed'
+/** Most often the watermark is written (see #advance). */
+const WATERMARK_MS = 100
 /** Decoded envelopes kept for `recent` (sent and received, newest): at most this many… */
 export const RECENT_MAX = 1024
 /** …holding at most this many envelope bytes (a larger envelope is not kept). */
@@ -52,6 +54,9 @@ const retained = (e: DecodedEnvelope): number => e.bytes.buffer.byteLength
 export class EnvelopeLog implements EnvelopeSink {
   readonly #c: EnvelopeLogComponents
   #inflight = 0
+  #watermarkTimer: ReturnType<typeof setTimeout> | undefined
+  #watermarkWrite: Promise<void> | undefined
+  #stopped = false
   readonly #recent = new Map<string, DecodedEnvelope>()
   #recentBytes = 0
 
@@ -201,10 +206,32 @@ export class EnvelopeLog implements EnvelopeSink {
     return queued
   }
 
-  /** Records the head as indexed, when no append of ours is between the log and the index. */
+  /**
+   * Records the head as indexed, when no append of ours is between the log and the index — at most
+   * once per WATERMARK_MS (it was one LevelDB write per envelope sent or received). A watermark
+   * behind the head only makes `repair` read a few more entries after a crash; what it re-indexes
+   * and re-queues is idempotent. `stop` writes it at once.
+   */
   async #advance (): Promise<void> {
+    if (this.#watermarkTimer !== undefined || this.#stopped) return
+    this.#watermarkTimer = setTimeout(() => {
+      this.#watermarkTimer = undefined
+      this.#watermarkWrite = this.#writeWatermark().catch(() => {}) // best effort: repair covers a stale one
+    }, WATERMARK_MS)
+    this.#watermarkTimer.unref()
+  }
+
+  async #writeWatermark (): Promise<void> {
     const head = this.#c.log.head
     if (this.#inflight === 0 && head !== undefined) await this.#c.index.put(WATERMARK, dagCbor.encode(head.seq))
+  }
+
+  /** Writes the watermark now and stops scheduling it (before the index database closes). */
+  async stop (): Promise<void> {
+    this.#stopped = true
+    if (this.#watermarkTimer !== undefined) { clearTimeout(this.#watermarkTimer); this.#watermarkTimer = undefined }
+    await this.#watermarkWrite
+    await this.#writeWatermark()
   }
 
   #others (envelope: DecodedEnvelope): CID[] {

@@ -14,7 +14,7 @@ import { EnvelopeLog, RECENT_MAX, RECENT_MAX_BYTES } from '../../../node/p2p/env
 import { Outbox } from '../../../node/p2p/outbox.ts'
 import { makeKeys, type TestKeys } from './harness.ts'
 
-interface Fixture { stores: Stores, db: P2pDb, log: LevelLog, outbox: Outbox, envelopes: EnvelopeLog, close: () => Promise<void> }
+interface Fixture { stores: Stores, db: P2pDb, log: LevelLog, outbox: Outbox, envelopes: EnvelopeLog, close: () => Promise<void>, crash: () => Promise<void> }
 
 async function open (dir: string, me: TestKeys): Promise<Fixture> {
   const stores = createStores(dataPaths(dir))
@@ -31,7 +31,10 @@ async function open (dir: string, me: TestKeys): Promise<Fixture> {
   const envelopes = new EnvelopeLog({ log, blockstore: stores.blockstore, index: db.received, outbox, self: () => me.identity.cid })
   return {
     stores, db, log, outbox, envelopes,
-    close: async () => { await log.stop(); await db.level.close(); await stores.stop() }
+    // As the node stops: the envelope index writes its watermark before the databases close.
+    close: async () => { await envelopes.stop(); await log.stop(); await db.level.close(); await stores.stop() },
+    // As a process that dies: nothing more is written (the databases are only released).
+    crash: async () => { await log.stop(); await db.level.close(); await stores.stop() }
   }
 }
 
@@ -43,9 +46,11 @@ test('repair rebuilds what a crash between the log append and the index/outbox w
     const bob = await makeKeys('bob')
     const carol = await makeKeys('carol')
     f = await open(dir, me)
-    // A normal send: log, then outbox.
+    // A normal send: log, then outbox; the watermark written (it is written at most every 100 ms;
+    // stop writes it at once).
     const normal = seal({ identity: me.identity, signer: me.signer }, [bob.identity], 'test/a', { n: 1 })
     await f.envelopes.recordSent(normal)
+    await f.envelopes.stop()
     // "Crashed" ones: in the log, but the process died before the outbox / index writes.
     const lostSend = seal({ identity: me.identity, signer: me.signer }, [bob.identity, carol.identity, me.identity], 'test/b', { n: 2 })
     await f.log.append({ kind: LOG_KINDS.envelopeSent, link: lostSend.cid }, { blocks: [{ cid: lostSend.cid, bytes: lostSend.bytes }] })
@@ -53,7 +58,7 @@ test('repair rebuilds what a crash between the log append and the index/outbox w
     await f.log.append({ kind: LOG_KINDS.envelopeReceived, link: lostReceive.cid }, { blocks: [{ cid: lostReceive.cid, bytes: lostReceive.bytes }] })
     assert.equal(await f.envelopes.has([lostReceive.cid]), [false])
     assert.is(f.outbox.count(carol.identity.cid.toString()), 0)
-    await f.close()
+    await f.crash()
 
     f = await open(dir, me)
     assert.is(await f.envelopes.repair(), 2, 'reads only the entries after the watermark')
@@ -63,6 +68,24 @@ test('repair rebuilds what a crash between the log append and the index/outbox w
     assert.equal((await f.outbox.peek(carol.identity.cid.toString(), 10)).map((i) => i.cid.toString()), [lostSend.cid.toString()])
     assert.is(f.outbox.count(me.identity.cid.toString()), 0, 'never queued to itself')
     assert.is(await f.envelopes.repair(), 0, 'the watermark moved to the head')
+  } finally {
+    await f?.close()
+    await rm(dir, { recursive: true, force: true })
+  }
+})
+
+test('the watermark follows the head on its own within its interval (no stop needed)', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'milagro-envlog-'))
+  let f: Fixture | undefined
+  try {
+    const me = await makeKeys('me')
+    const bob = await makeKeys('bob')
+    f = await open(dir, me)
+    for (let n = 0; n < 3; n++) await f.envelopes.recordSent(seal({ identity: me.identity, signer: me.signer }, [bob.identity], 'test/a', { n }))
+    await new Promise((resolve) => setTimeout(resolve, 1_000)) // ten times the interval
+    await f.crash()
+    f = await open(dir, me)
+    assert.is(await f.envelopes.repair(), 0, 'nothing after the watermark to read again')
   } finally {
     await f?.close()
     await rm(dir, { recursive: true, force: true })
