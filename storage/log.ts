@@ -42,6 +42,12 @@ export interface AppendOptions {
   readonly signal?: AbortSignal
   /** Blocks the entry links to (the envelope of an `envelope.*` entry), stored in the same batch. */
   readonly blocks?: readonly Block[]
+  /**
+   * Keys of pending effects this entry completes (the judgement of a received envelope, for its
+   * open effect): they leave the outbox in the entry's own group commit, atomically with it,
+   * instead of in a markDone batch of their own after it.
+   */
+  readonly done?: readonly string[]
 }
 
 export interface Appended<E extends Effect = Effect> {
@@ -102,6 +108,7 @@ interface Pending {
   readonly draft: EntryDraft
   readonly time: number
   readonly blocks: readonly Block[]
+  readonly done: readonly string[]
   readonly resolve: (a: Appended<never>) => void
   readonly reject: (err: unknown) => void
   readonly signal: AbortSignal | undefined
@@ -261,6 +268,7 @@ export class LevelLog<S = null, E extends Effect = Effect> extends EventTarget {
         draft,
         time,
         blocks: options.blocks ?? [],
+        done: options.done ?? [],
         resolve: resolve as (a: Appended<never>) => void,
         reject,
         signal,
@@ -327,6 +335,15 @@ export class LevelLog<S = null, E extends Effect = Effect> extends EventTarget {
         continue
       }
       this.#tip = built.tip
+      const done: string[] = []
+      for (const p of group) {
+        for (const k of p.done) {
+          const pending = this.#pending.get(k)
+          if (pending === undefined) continue
+          built.ops.push({ type: 'del', sublevel: this.#subs.outbox, key: pending.outbox })
+          done.push(k)
+        }
+      }
       const blocks: Block[] = []
       for (const p of group) blocks.push(...p.blocks)
       for (const e of built.entries) blocks.push({ cid: e.entry.cid, bytes: e.entry.bytes })
@@ -345,6 +362,7 @@ export class LevelLog<S = null, E extends Effect = Effect> extends EventTarget {
           return
         }
         crashPoint('log.commit')
+        for (const k of done) this.#pending.delete(k)
         this.#publish(built)
       })()
       if (previous !== undefined) await previous

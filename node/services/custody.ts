@@ -120,7 +120,7 @@ export class CustodyService extends EventEmitter<CustodyEvents> implements NodeS
         refused: isRefusal,
         rejected: rejectedFact,
         refusal: (fact) => fact.kind === CUSTODY_FACTS.rejected ? fact : undefined,
-        record: (fact) => this.#commit([fact])
+        record: (fact, done) => this.#commit([fact], undefined, done)
       },
       appended: (entry) => { this.#appended(entry) },
       retryMs: init.retryMs ?? 500
@@ -260,7 +260,7 @@ export class CustodyService extends EventEmitter<CustodyEvents> implements NodeS
    * The effects the reducers emit when the facts are applied find the work recorded and do nothing;
    * whatever is not looked ahead (a message to this node itself) runs as an ordinary effect.
    */
-  async #commit (facts: readonly CustodyFact[], sent?: DecodedEnvelope): Promise<void> {
+  async #commit (facts: readonly CustodyFact[], sent?: DecodedEnvelope, done: readonly string[] = []): Promise<void> {
     const { node } = this.#c
     const self = node.identity.cid
     const plan: Array<PlanItem<CustodyFact>> = []
@@ -279,7 +279,7 @@ export class CustodyService extends EventEmitter<CustodyEvents> implements NodeS
       }
     }
     // Issued in one synchronous pass: the log takes them in this order, in one group commit.
-    await this.#core.commit(plan)
+    await this.#core.commit(plan, done)
   }
 
   /**

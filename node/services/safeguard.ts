@@ -134,7 +134,7 @@ export class SafeguardService extends EventEmitter<SafeguardEvents> implements N
         refused: (err) => (err as Error).name === 'DecryptionError' || (err as Error).name === 'MalformedError',
         rejected: rejectedFact,
         refusal: (fact) => fact.kind === SAFEGUARD_FACTS.rejected ? fact : undefined,
-        record: async (fact) => { await this.#core.commit([{ fact }]) }
+        record: async (fact, done) => { await this.#core.commit([{ fact }], done) }
       },
       appended: (entry) => { this.#appended(entry) },
       retryMs: init.retryMs ?? 500,

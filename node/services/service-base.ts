@@ -62,12 +62,15 @@ export interface JudgeOnce<F> {
   readonly rejected: (envelope: DecodedEnvelope, err: Error) => F
   /** The refusal a fact records, if it is a rejected fact (logged). */
   readonly refusal: (fact: F) => { readonly error: string, readonly message: string } | undefined
-  /** Appends the fact (with whatever the service appends along with it). */
-  readonly record: (fact: F) => Promise<void>
+  /**
+   * Appends the fact (with whatever the service appends along with it). `done`: effect keys the
+   * fact completes (the envelope's open effect), to pass on to `ServiceCore.commit`.
+   */
+  readonly record: (fact: F, done: readonly string[]) => Promise<void>
 }
 
 /** A judgement of the service's own: judges `envelope` about `subject` inside its lane and appends the result. */
-export type JudgeInLane = (envelope: DecodedEnvelope, subject: string, final: boolean) => Promise<void>
+export type JudgeInLane = (envelope: DecodedEnvelope, subject: string, final: boolean, done: readonly string[]) => Promise<void>
 
 export interface ServiceCoreInit<F extends { readonly kind: string }, E extends { readonly type: string }> {
   /** The service's name in log lines and errors ('custody', 'M-Pin', …). */
@@ -186,28 +189,33 @@ export class ServiceCore<F extends { readonly kind: string }, E extends { readon
     }, options)
   }
 
-  /** Appends `items` in order; the appends are issued in one synchronous pass, so they join one group commit. */
-  async commit (items: ReadonlyArray<PlanItem<F>>): Promise<void> {
+  /**
+   * Appends `items` in order; the appends are issued in one synchronous pass, so they join one group
+   * commit. `done` (effect keys the first fact completes) leaves the outbox with that fact.
+   */
+  async commit (items: ReadonlyArray<PlanItem<F>>, done: readonly string[] = []): Promise<void> {
     const { node, entry } = this.#init
-    await Promise.all(items.map(async (item) => {
+    const first = items.findIndex((item) => !('envelope' in item))
+    await Promise.all(items.map(async (item, i) => {
       if ('envelope' in item) await node.recordSent(item.envelope)
-      else await node.log.append(entry(item.fact))
+      else await node.log.append(entry(item.fact), i === first && done.length > 0 ? { done } : {})
     }))
   }
 
   /** Judges the stored envelope `cid` if it is one of the service's messages (false if not: left for its service to mark done). */
-  async open (cid: CID, final = false): Promise<boolean> {
+  async open (cid: CID, final = false, done: readonly string[] = []): Promise<boolean> {
     const envelope = await this.#init.node.readEnvelope(cid)
     if (envelope === undefined) throw new Error(`received envelope ${cid.toString()} is not in the blockstore`)
     if (!this.#init.messages(envelope.header.type)) return false // another service's: left for it to mark done
     const subject = (envelope.header.thread ?? envelope.cid).toString()
-    await this.#lanes.run(subject, () => this.#judge(envelope, subject, final))
+    await this.#lanes.run(subject, () => this.#judge(envelope, subject, final, done))
     return true
   }
 
   #run (k: KeyedEffect, final: boolean): Promise<boolean> {
     const effect = k.effect
-    if (effect.type === ENVELOPE_OPEN) return this.open((effect as OpenEnvelopeEffect).envelope, final)
+    // The judgement's first fact takes the open effect out of the outbox with it (no markDone batch).
+    if (effect.type === ENVELOPE_OPEN) return this.open((effect as OpenEnvelopeEffect).envelope, final, [k.key])
     return this.#init.execute(effect as unknown as E, final)
   }
 }
@@ -218,7 +226,7 @@ export class ServiceCore<F extends { readonly kind: string }, E extends { readon
  * scheduler parks it), a refusal recorded as the rejected fact, any other error thrown.
  */
 export function judgeOnce<F> (name: string, node: Pick<ServiceNode, 'open'>, logger: Logger, rules: JudgeOnce<F>): JudgeInLane {
-  return async (envelope, subject, final) => {
+  return async (envelope, subject, final, done) => {
     if (rules.judged(subject, envelope)) return
     let fact: F
     try {
@@ -233,6 +241,6 @@ export function judgeOnce<F> (name: string, node: Pick<ServiceNode, 'open'>, log
     if (refusal !== undefined) {
       logger.warn({ envelope: envelope.cid.toString(), type: envelope.header.type, from: envelope.header.sender.toString(), error: refusal.error, reason: refusal.message }, `${name} message refused`)
     }
-    await rules.record(fact)
+    await rules.record(fact, done)
   }
 }

@@ -146,7 +146,7 @@ export class ThresholdService extends EventEmitter<ThresholdEvents> implements N
         refused: (err) => (err as Error).name === 'DecryptionError' || (err as Error).name === 'MalformedError' || (err as Error).name === 'RoleError',
         rejected: rejectedFact,
         refusal: (fact) => fact.kind === THRESHOLD_FACTS.rejected ? fact : undefined,
-        record: async (fact) => { await this.#core.commit([{ fact }]) }
+        record: async (fact, done) => { await this.#core.commit([{ fact }], done) }
       },
       appended: (entry) => { this.#appended(entry) },
       retryMs: init.retryMs ?? 500,

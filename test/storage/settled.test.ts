@@ -1,6 +1,7 @@
 // StateMachine.settled: an effect whose work the same group commit recorded is neither stored in
 // the outbox nor handed out; an effect whose work comes in a later group is stored and handed out
-// as always, and survives a restart.
+// as always, and survives a restart. Append's `done` option takes pending effects out of the
+// outbox atomically with the entry.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { sublevels } from '../../storage/layout.ts'
@@ -55,6 +56,32 @@ test('without settled, every effect is stored and handed out (the control)', asy
     assert.equal(order1.effects.map((k) => k.effect), [{ type: 'reply', order: 1 }])
     assert.is((await sublevels(a.stores.state).outbox.keys().all()).length, 1)
     await a.close()
+  } finally {
+    remove()
+  }
+})
+
+test('append { done }: the effects named leave the outbox in the same group commit as the entry, or not at all', async () => {
+  const { home, remove } = tempHome()
+  try {
+    const a = await openLog<Shop, Reply>(home, { machine: shop(false) })
+    const order = await a.log.append({ kind: 'order', body: { i: 7 } })
+    const key = order.effects[0]?.key as string
+    assert.equal(a.log.pending().map((k) => k.key), [key])
+    // An append that never happens (aborted before its group) takes nothing out.
+    await a.log.append({ kind: 'replied', body: { i: 7 } }, { done: [key], signal: AbortSignal.abort() }).then(() => assert.unreachable('appended'), () => {})
+    assert.equal(a.log.pending().map((k) => k.key), [key])
+    assert.is((await sublevels(a.stores.state).outbox.keys().all()).length, 1)
+    // The one that happens: gone from the outbox with it; a later markDone of the key writes nothing.
+    await a.log.append({ kind: 'replied', body: { i: 7 } }, { done: [key, 'no-such-effect:0'] })
+    assert.equal(a.log.pending(), [])
+    assert.equal(await sublevels(a.stores.state).outbox.keys().all(), [])
+    await a.log.markDone([key])
+    await a.close()
+    const b = await openLog<Shop, Reply>(home, { machine: shop(false) })
+    assert.equal(b.log.pending(), [], 'and after a restart')
+    assert.equal(b.log.state, { replied: [7] })
+    await b.close()
   } finally {
     remove()
   }
