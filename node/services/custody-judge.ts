@@ -6,10 +6,12 @@
 // A `custody/release` is the one message with secret content: the fiduciary's share, HPKE-sealed
 // by the fiduciary's key store to this node's encryption key. Only once the rules accept the
 // release is it opened; then f·G must be the fiduciary's published key and (b + f)·G (b from this
-// node's key store) the wallet key W. The key store computes those products when f and w = b + f
-// are imported, so they are imported first and compared next: a pair that fails is destroyed again
-// and the release refused. The fact records the handles of a pair that passed; the buffers holding
-// f and w are zeroed (see the README's Security section for what JS cannot zero).
+// node's key store) the wallet key W. f·G is computed and compared here; w·G is computed by the key
+// store when w = b + f is imported, so w is imported first and compared next: a w that fails is
+// destroyed again and the release refused. Only w is kept — f = w − b adds nothing to it and would
+// be one more secret at rest (nodes before this one also imported f: `imported.share`). The fact
+// records the handle of a w that passed; the buffers holding f and w are zeroed (see the README's
+// Security section for what JS cannot zero).
 //
 // A repeated release request, once the share is released, is answered with the earlier release:
 // the same envelopes are queued again (the beneficiary and principal acknowledge duplicates), and
@@ -21,7 +23,7 @@
 // order moves.
 import type { CID } from 'multiformats/cid'
 import {
-  combineSecretShares, CommitmentMismatchError, equalBytes, hpkeOpen, wipe, type KeyStore
+  combineSecretShares, CommitmentMismatchError, equalBytes, hpkeOpen, secp256k1PublicKey, wipe, type KeyStore
 } from '../../crypto/index.ts'
 import {
   checkFact, CUSTODY_FACTS, CUSTODY_MESSAGES, decodeMessage, KeyMismatchError, NotAPartyError, OrderStateError, recordedEnvelope,
@@ -106,23 +108,19 @@ export class Judge {
     const own = o.share.handle
     const f = hpkeOpen({ aead: 'aes-256-gcm' }, node.encryptionSecretKey, sealed.enc, RELEASE_INFO, releaseAad(fact.order, node.identity.cid, fact.publicKey), sealed.ct)
     try {
-      const w = await keystore.use(own, (b) => combineSecretShares(b, f), options) // InvalidKeyError: f is not a scalar
+      // f·G = F (constant-time multiplication; InvalidKeyError: f is not a scalar).
+      if (!equalBytes(secp256k1PublicKey(f), fact.publicKey)) throw new KeyMismatchError('the released share is not the secret of its announced public key')
+      const w = await keystore.use(own, (b) => combineSecretShares(b, f), options)
       try {
-        // The key store computes each imported secret's public part (secret·G): those are the
-        // checks f·G = F and w·G = W, without computing either product twice. A share that fails
-        // is destroyed again before the refusal; no fact ever names it.
-        const share = await keystore.import('secp256k1', f, options)
-        if (!equalBytes(share.publicPart, fact.publicKey)) {
-          await keystore.destroy(share.handle, options)
-          throw new KeyMismatchError('the released share is not the secret of its announced public key')
-        }
+        // The key store computes the imported secret's public part: the check w·G = W without
+        // computing the product twice. A w that fails is destroyed again before the refusal; no
+        // fact ever names it.
         const wallet = await keystore.import('secp256k1', w, options)
         if (!equalBytes(wallet.publicPart, walletKey)) {
           await keystore.destroy(wallet.handle, options)
-          await keystore.destroy(share.handle, options)
           throw new CommitmentMismatchError('combined secret key does not match the wallet public key')
         }
-        return { share: share.handle, wallet: wallet.handle }
+        return { wallet: wallet.handle }
       } finally {
         wipe(w)
       }

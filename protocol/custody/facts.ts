@@ -50,7 +50,7 @@ function imported (b: Body): ImportedShares | null {
   if (v === null) return null
   if (typeof v !== 'object' || v === undefined) throw new Shape('imported')
   const i = v as Body
-  return { share: handle(i, 'share'), wallet: handle(i, 'wallet') }
+  return i.share === undefined ? { wallet: handle(i, 'wallet') } : { share: handle(i, 'share'), wallet: handle(i, 'wallet') }
 }
 
 function base (b: Body): { order: CID, envelope: CID, from: CID, time: number } {

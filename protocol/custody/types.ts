@@ -106,8 +106,11 @@ export interface ReleaseRequestFact extends Base {
 
 /** Key-store handles of what a beneficiary imported when it received a release. */
 export interface ImportedShares {
-  /** The fiduciary's released share. */
-  readonly share: string
+  /**
+   * The fiduciary's released share, as earlier nodes also imported it; absent now (w = b + f
+   * holds it, and f·G = F is checked before w is imported).
+   */
+  readonly share?: string
   /** The combined wallet key w = b + f, checked against the wallet public key. */
   readonly wallet: string
 }

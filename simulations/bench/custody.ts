@@ -11,7 +11,7 @@
 //   custody.release.p50          ms from POST /v1/orders/:id/release at the principal to the
 //                                beneficiary's GET …?wait=redeemed: request to F, F's key store
 //                                seals the share to B, B opens it, checks f·G = F and (b + f)·G = W
-//                                and imports f and w (one order at a time)
+//                                and imports w = b + f (one order at a time)
 //   custody.orders               orders/s completed end to end (created → published → released →
 //                                redeemed at the principal), 16 orders in flight, over 10 s after
 //                                5 s of the same load (JIT warm-up, not measured)

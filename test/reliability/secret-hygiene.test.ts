@@ -117,7 +117,8 @@ test('a whole custody flow logged at trace: no secret in any log line or HTTP re
     const b = roleOrder(custody(B).state, 'beneficiary', id)
     const f = roleOrder(custody(F).state, 'fiduciary', id)
     assert.ok(b?.share != null && b.imported != null && f?.share != null)
-    for (const [what, n, handle] of [['beneficiary share', B, b.share.handle], ['released fiduciary share', B, b.imported.share], ['wallet key', B, b.imported.wallet], ['fiduciary share', F, f.share.handle]] as const) {
+    // The fiduciary's share (released to B, which keeps only w = b + f) is read from F's store.
+    for (const [what, n, handle] of [['beneficiary share', B, b.share.handle], ['wallet key', B, b.imported.wallet], ['fiduciary share', F, f.share.handle]] as const) {
       secrets.push({ what, value: await read(n, handle) })
     }
     const walletKey = await read(B, b.imported.wallet)

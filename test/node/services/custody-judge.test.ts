@@ -8,7 +8,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { CID } from 'multiformats/cid'
-import { equalBytes, generateSecp256k1SecretKey, hpkeSeal, secp256k1PublicKey, toHex, type KeyStore, type StoredSecret } from '../../../crypto/index.ts'
+import { combineSecretShares, equalBytes, generateSecp256k1SecretKey, hpkeSeal, secp256k1PublicKey, toHex, type KeyStore, type StoredSecret } from '../../../crypto/index.ts'
 import { seal } from '../../../protocol/envelope.ts'
 import {
   CUSTODY_FACTS, CUSTODY_MESSAGES, ownShare, releaseAad, releaseBody, RELEASE_INFO, roleOrder, type CustodyFact, type CustodyState
@@ -69,7 +69,7 @@ function refusedWith (fact: CustodyFact, name: string): void {
   assert.is((fact as { error?: string }).error, name)
 }
 
-test('an honest release is imported: the fact names both handles, whose secrets are f and w with w·G = W', async () => {
+test('an honest release is imported: the fact names the handle of w = b + f, with w·G = W; f itself is not kept', async () => {
   const s = await published()
   const fShare = ownShare(s.F.state as CustodyState, s.order, 'fiduciary')
   assert.ok(fShare !== null)
@@ -77,10 +77,13 @@ test('an honest release is imported: the fact names both handles, whose secrets 
   const before = s.keys.records.size
   const fact = await release(s, f)
   assert.is(fact.kind, CUSTODY_FACTS.release)
-  const imported = (fact as { imported: { share: string, wallet: string } | null }).imported
+  const imported = (fact as { imported: { share?: string, wallet: string } | null }).imported
   assert.ok(imported !== null)
-  assert.is(s.keys.records.size, before + 2)
-  assert.is(toHex(s.keys.records.get(imported.share) as Uint8Array), toHex(f))
+  assert.is(s.keys.records.size, before + 1)
+  assert.is(imported.share, undefined)
+  const own = roleOrder(s.B.state as CustodyState, 'beneficiary', s.order)?.share
+  assert.ok(own != null)
+  assert.is(toHex(s.keys.records.get(imported.wallet) as Uint8Array), toHex(combineSecretShares(s.keys.records.get(own.handle) as Uint8Array, f)))
   const wallet = roleOrder(s.B.state as CustodyState, 'beneficiary', s.order)?.wallet
   assert.ok(wallet != null && equalBytes(secp256k1PublicKey(s.keys.records.get(imported.wallet) as Uint8Array), wallet.walletKey))
 })
@@ -92,7 +95,7 @@ test('a share that is not the secret of the announced key: KeyMismatchError, and
   assert.equal([...s.keys.records.keys()], before)
 })
 
-test('a sum that is not the wallet key (own share swapped in the store): CommitmentMismatchError, both imports destroyed', async () => {
+test('a sum that is not the wallet key (own share swapped in the store): CommitmentMismatchError, the import destroyed', async () => {
   const s = await published()
   const own = roleOrder(s.B.state as CustodyState, 'beneficiary', s.order)?.share
   assert.ok(own != null)

@@ -7,6 +7,8 @@ import { cidOf, facts, ids, order } from './orders.ts'
 const every: CustodyFact[] = [
   facts.order(), facts.share('beneficiary'), facts.beneficiaryKey(), facts.fiduciaryKey(), facts.address(), facts.releaseRequest(),
   facts.release(), facts.release(ids.fiduciary, { imported: null }), facts.released(), facts.redeemed(),
+  // What a beneficiary records now: the handle of w alone (the released share is not kept).
+  facts.release(ids.beneficiary, { imported: { wallet: (facts.release().imported as { wallet: string }).wallet } }),
   rejectedFact({ cid: cidOf({ e: 1 }), header: { sender: ids.mallory, type: 'custody/release-request', thread: order } }, Object.assign(new Error('no'), { name: 'UnauthorizedSenderError' }), [cidOf({ e: 2 })])
 ]
 

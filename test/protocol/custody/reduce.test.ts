@@ -8,7 +8,9 @@ import type { CID } from 'multiformats/cid'
 import {
   checkCombined, combinePublicKeys, createProofOfPossession, generateSecp256k1SecretKey, secp256k1PublicKey, walletAddresses
 } from '../../../crypto/index.ts'
+import { CURVE_ORDER } from '../../../crypto/custody/point.ts'
 import { decodeEnvelope } from '../../../protocol/envelope.ts'
+import { hex, toHex } from '../../vectors.ts'
 import { applyFact, CUSTODY_FACTS, CUSTODY_MESSAGES, keyBody, readFact, shareContext, type CustodyState, type RejectedFact, roleOrder, entriesOf, getOrder } from '../../../protocol/custody/index.ts'
 import { fold } from '../../../protocol/state/fold.ts'
 import { createOrder, requestRelease, World, type Party } from './world.ts'
@@ -65,7 +67,11 @@ test('release: the fiduciary releases to the beneficiary alone, who redeems w = 
   assert.ok(b?.imported != null && b.wallet !== null)
   const w = B.secrets.get(b.imported.wallet) as Uint8Array
   checkCombined(w, b.wallet.walletKey)
-  assert.equal(secp256k1PublicKey(B.secrets.get(b.imported.share) as Uint8Array), roleOrder(F.state, 'fiduciary', id)?.share?.publicKey)
+  // w = b + f: w − b is the fiduciary's share, whose public key F published.
+  const own = B.secrets.get(b.share?.handle as string) as Uint8Array
+  const f = (BigInt('0x' + toHex(w)) - BigInt('0x' + toHex(own)) + CURVE_ORDER) % CURVE_ORDER
+  assert.equal(secp256k1PublicKey(hex(f.toString(16).padStart(64, '0'))), roleOrder(F.state, 'fiduciary', id)?.share?.publicKey)
+  assert.is(b.imported.share, undefined, 'the released share itself is not kept: w holds it')
   // The release envelope went to the beneficiary alone and answers the request.
   const releaseCid = roleOrder(F.state, 'fiduciary', id)?.envelopes[CUSTODY_MESSAGES.release] as CID
   const release = F.sent.get(releaseCid.toString())

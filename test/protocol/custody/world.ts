@@ -130,11 +130,9 @@ export class World {
         if (!equalBytes(secp256k1PublicKey(f), fact.publicKey)) throw new KeyMismatchError('released share does not match its public key')
         const w = combineSecretShares(at.secrets.get(own.handle) as Uint8Array, f)
         checkCombined(w, b.wallet.walletKey)
-        const share = fakeHandle()
         const wallet = fakeHandle()
-        at.secrets.set(share, f)
         at.secrets.set(wallet, w)
-        fact = { ...fact, imported: { share, wallet } }
+        fact = { ...fact, imported: { wallet } }
       }
     } catch (err) {
       const e = err as Error
