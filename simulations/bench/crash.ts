@@ -1,6 +1,6 @@
 // Figures of the crash harness (test/reliability/crash-harness.ts): the custody flow across three
 // node processes, each node killed with SIGKILL at every named crash point of its role (log group
-// commits before/after the head moves and mid-checkpoint, done marks, envelope log appends,
+// commits before/after the head moves and mid-checkpoint, envelope log appends,
 // delivery before/after acknowledging, the dispatcher before sending / after the ack / after the
 // outbox removal, custody's key-store work), restarted, and the logs checked offline.
 //

@@ -30,9 +30,15 @@ import { NodeProcess, type Ready } from './child.ts'
 export const ROLES = ['principal', 'beneficiary', 'fiduciary'] as const
 export type Role = typeof ROLES[number]
 
-/** Crash points every node passes through in the flow (log group commits, delivery both ways). */
+/**
+ * Crash points every node passes through in the flow (log group commits, delivery both ways).
+ * `log.mark-done` is not among them: no effect of the custody flow is marked done on its own any
+ * more — those the custody service looks ahead are never stored (StateMachine.settled), and a
+ * received envelope's open effect leaves the outbox in its judgement's group commit (append's
+ * `done`), so the window between doing the work and marking it done is gone for them.
+ */
 export const COMMON_POINTS = [
-  'log.blocks', 'log.commit', 'log.checkpoint', 'log.mark-done',
+  'log.blocks', 'log.commit', 'log.checkpoint',
   'envelope.sent-appended', 'envelope.received-appended',
   'delivery.before-ack', 'delivery.after-ack',
   'dispatch.before-send', 'dispatch.acked', 'dispatch.removed'
