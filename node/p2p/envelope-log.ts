@@ -4,11 +4,8 @@
 //
 //   - `append` (the Inbound sink) appends one `envelope.received` entry per envelope, all in the
 //     same tick so the log writes them as one group commit, and resolves when they are durable.
-//   - `has` answers from an index `r/<envelope CID>` → seq (p2p DB, sublevel `received`), and from
-//     memory for envelopes appended in the last INDEX_MS: their index entries are written together,
-//     one LevelDB batch for all the envelopes received meanwhile (it was one per delivery batch, a
-//     few per custody order per node). The watermark never passes an entry not indexed yet, so a
-//     crash before the write only leaves `repair` more to re-index.
+//   - `has` answers from an index `r/<envelope CID>` → seq (p2p DB, sublevel `received`), written
+//     right after the append.
 //   - `recordSent` appends `envelope.sent`, then queues the envelope for its other recipients.
 //   - `repair` (at start) walks the log from the last indexed seq to the head and rebuilds what a
 //     crash between a log append and the index/outbox write may have lost: received CIDs are
@@ -46,10 +43,6 @@ export interface EnvelopeLogComponents {
 const WATERMARK = 'meta/indexed'
 /** Most often the watermark is written (see #advance). */
 const WATERMARK_MS = 100
-/** How long received envelopes' index entries gather before they are written (see the file header)… */
-const INDEX_MS = 10
-/** …or how many of them, whichever comes first. */
-const INDEX_BATCH_MAX = 256
 /** Decoded envelopes kept for `recent` (sent and received, newest): at most this many… */
 export const RECENT_MAX = 1024
 /** …holding at most this many envelope bytes (a larger envelope is not kept). */
@@ -61,10 +54,6 @@ const retained = (e: DecodedEnvelope): number => e.bytes.buffer.byteLength
 export class EnvelopeLog implements EnvelopeSink {
   readonly #c: EnvelopeLogComponents
   #inflight = 0
-  /** Received envelopes appended whose index entries are not written yet, by CID. */
-  readonly #unindexed = new Map<string, { readonly key: string, readonly seq: number }>()
-  #indexTimer: ReturnType<typeof setTimeout> | undefined
-  #indexWrite: Promise<void> | undefined
   #watermarkTimer: ReturnType<typeof setTimeout> | undefined
   #watermarkWrite: Promise<void> | undefined
   #stopped = false
@@ -86,11 +75,9 @@ export class EnvelopeLog implements EnvelopeSink {
         { blocks: [{ cid: e.cid, bytes: e.bytes }], ...(options.signal === undefined ? {} : { signal: options.signal }) }
       )))
       crashPoint('envelope.received-appended')
-      appended.forEach((a: Appended, i) => {
-        const cid = (envelopes[i] as DecodedEnvelope).cid
-        this.#unindexed.set(cid.toString(), { key: receivedKey(cid), seq: a.entry.seq })
-      })
-      this.#scheduleIndex()
+      await this.#c.index.batch(appended.map((a: Appended, i) => ({
+        type: 'put' as const, key: receivedKey((envelopes[i] as DecodedEnvelope).cid), value: dagCbor.encode(a.entry.seq)
+      })))
     } catch (err) {
       for (const e of envelopes) this.#forget(e.cid.toString()) // some may be stored: read back if asked
       throw err
@@ -122,46 +109,12 @@ export class EnvelopeLog implements EnvelopeSink {
   }
 
   async has (cids: readonly CID[]): Promise<boolean[]> {
-    const out = cids.map((c) => this.#unindexed.has(c.toString()))
-    const ask = cids.filter((_, i) => out[i] !== true)
-    if (ask.length === 0) return out
-    const found = await this.#c.index.getMany(ask.map(receivedKey))
-    let k = 0
-    for (let i = 0; i < out.length; i++) if (out[i] !== true) out[i] = found[k++] !== undefined
-    return out
-  }
-
-  #scheduleIndex (): void {
-    if (this.#stopped) return // stop() wrote what was pending; the index database may be closed
-    if (this.#unindexed.size >= INDEX_BATCH_MAX) { void this.#flushIndex().catch(() => { this.#scheduleIndex() }); return }
-    if (this.#indexTimer !== undefined) return
-    this.#indexTimer = setTimeout(() => {
-      this.#indexTimer = undefined
-      // A failed write keeps its entries in memory (has() still answers) and is tried again.
-      this.#flushIndex().catch(() => { this.#scheduleIndex() })
-    }, INDEX_MS)
-    this.#indexTimer.unref()
-  }
-
-  /** Writes the pending index entries (one batch; one write at a time). */
-  async #flushIndex (): Promise<void> {
-    while (this.#indexWrite !== undefined) await this.#indexWrite.catch(() => {})
-    if (this.#unindexed.size === 0) return
-    const batch = [...this.#unindexed]
-    this.#indexWrite = (async () => {
-      try {
-        await this.#c.index.batch(batch.map(([, v]) => ({ type: 'put' as const, key: v.key, value: dagCbor.encode(v.seq) })))
-        for (const [id, v] of batch) if (this.#unindexed.get(id) === v) this.#unindexed.delete(id)
-      } finally {
-        this.#indexWrite = undefined
-      }
-    })()
-    await this.#indexWrite
+    if (cids.length === 0) return []
+    return (await this.#c.index.getMany(cids.map(receivedKey))).map((v) => v !== undefined)
   }
 
   /** How many envelopes the index says this node received. */
   async receivedCount (): Promise<number> {
-    await this.#flushIndex()
     let n = 0
     for await (const _key of this.#c.index.keys({ gt: 'r/', lt: 'r0' })) n++
     return n
@@ -269,17 +222,14 @@ export class EnvelopeLog implements EnvelopeSink {
   }
 
   async #writeWatermark (): Promise<void> {
-    await this.#flushIndex()
-    // Checked together, synchronously: nothing of ours between the log and the index up to `head`.
     const head = this.#c.log.head
-    if (this.#inflight === 0 && this.#unindexed.size === 0 && head !== undefined) await this.#c.index.put(WATERMARK, dagCbor.encode(head.seq))
+    if (this.#inflight === 0 && head !== undefined) await this.#c.index.put(WATERMARK, dagCbor.encode(head.seq))
   }
 
   /** Writes the watermark now and stops scheduling it (before the index database closes). */
   async stop (): Promise<void> {
     this.#stopped = true
     if (this.#watermarkTimer !== undefined) { clearTimeout(this.#watermarkTimer); this.#watermarkTimer = undefined }
-    if (this.#indexTimer !== undefined) { clearTimeout(this.#indexTimer); this.#indexTimer = undefined }
     await this.#watermarkWrite
     await this.#writeWatermark()
   }

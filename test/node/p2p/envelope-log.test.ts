@@ -92,28 +92,6 @@ test('the watermark follows the head on its own within its interval (no stop nee
   }
 })
 
-test('received index: has() knows an envelope from its append on, and its index entry is written shortly after on its own', async () => {
-  // (A crash between the log append and the index write is the first test's case: repair indexes it.)
-  const dir = await mkdtemp(join(tmpdir(), 'milagro-envlog-'))
-  let f: Fixture | undefined
-  try {
-    const me = await makeKeys('me')
-    const bob = await makeKeys('bob')
-    f = await open(dir, me)
-    const first = seal({ identity: bob.identity, signer: bob.signer }, [me.identity], 'test/r', { n: 1 })
-    const other = seal({ identity: bob.identity, signer: bob.signer }, [me.identity], 'test/r', { n: 2 })
-    await f.envelopes.append([first])
-    assert.equal(await f.envelopes.has([first.cid, other.cid]), [true, false], 'known at once')
-    await new Promise((resolve) => setTimeout(resolve, 500))
-    assert.ok(await f.db.received.get(`r/${first.cid.toString()}`) !== undefined, 'the index entry is written on its own')
-    assert.equal(await f.envelopes.has([other.cid, first.cid]), [false, true])
-    assert.is(await f.envelopes.receivedCount(), 1)
-  } finally {
-    await f?.close()
-    await rm(dir, { recursive: true, force: true })
-  }
-})
-
 test('requeueFor queues every envelope ever sent to one recipient; entryAt answers sync probes', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'milagro-envlog-'))
   let f: Fixture | undefined
