@@ -50,7 +50,7 @@ export interface DispatcherInit {
 }
 
 export interface DispatcherEvents {
-  'delivery:acked': [{ recipient: string, cid: CID, duplicate: boolean }]
+  'delivery:acked': [{ recipient: string, peer: string, cid: CID, duplicate: boolean }]
   'delivery:dead': [{ recipient: string, cid: CID, reason: string }]
   'delivery:retry': [{ recipient: string, delayMs: number, reason: string }]
 }
@@ -249,13 +249,13 @@ export class Dispatcher extends EventEmitter<DispatcherEvents> {
         failure ??= `delivery stream to ${peer.toString()} failed: ${settled.err.message}`
         continue
       }
-      const transient = await this.#settle(recipient, settled.items, settled.acks as Ack[])
+      const transient = await this.#settle(recipient, peer.toString(), settled.items, settled.acks as Ack[])
       if (transient !== undefined) failure ??= `recipient refused for now: ${transient}`
     }
   }
 
   /** Acts on one window's acknowledgements; returns the first transient refusal, if any. */
-  async #settle (recipient: string, items: readonly OutboxItem[], acks: readonly Ack[]): Promise<string | undefined> {
+  async #settle (recipient: string, peer: string, items: readonly OutboxItem[], acks: readonly Ack[]): Promise<string | undefined> {
     const delivered: OutboxItem[] = []
     let transient: string | undefined
     for (let k = 0; k < items.length; k++) {
@@ -276,7 +276,7 @@ export class Dispatcher extends EventEmitter<DispatcherEvents> {
     crashPoint('dispatch.removed')
     for (let k = 0; k < items.length; k++) {
       const ack = acks[k] as Ack
-      if (ack.reason === null) this.emit('delivery:acked', { recipient, cid: (items[k] as OutboxItem).cid, duplicate: ack.duplicate })
+      if (ack.reason === null) this.emit('delivery:acked', { recipient, peer, cid: (items[k] as OutboxItem).cid, duplicate: ack.duplicate })
     }
     return transient
   }

@@ -26,6 +26,10 @@
 //     The new head is recorded (sublevel `sync`, `head/<identity>`) and the count starts again.
 //     The count is not compared with a non-empty head: acknowledgements of envelopes delivered on
 //     the new connection race the hello, and a false reset would re-send the peer's whole history.
+//     For the same reason the count compared with an empty head leaves out what the peer
+//     acknowledged over its current connection: a peer back with an empty log is sent its backlog
+//     at once, and those acknowledgements can be counted before its hello (composed before it
+//     appended them) is read.
 //   - The dispatcher is kicked for the peer's identity, cancelling backoff: the backlog (every
 //     envelope addressed to the peer that it has not acknowledged) leaves at once as one pipelined
 //     delivery stream, in windows of up to MAX_BATCH envelopes that the receiver verifies and
@@ -34,7 +38,7 @@
 // append before ack). It does not forward envelopes of third parties: each node delivers its own.
 import { EventEmitter } from 'node:events'
 import * as dagCbor from '@ipld/dag-cbor'
-import type { IdentifyResult, PeerId, Stream } from '@libp2p/interface'
+import type { Connection, IdentifyResult, PeerId, Stream } from '@libp2p/interface'
 import { CID } from 'multiformats/cid'
 import type { Logger } from 'pino'
 import type { Kv } from './db.ts'
@@ -150,8 +154,20 @@ export class Sync extends EventEmitter<SyncEvents> {
     if (evt.detail.protocols.includes(SYNC_PROTOCOL)) void this.#initiate(evt.detail.peerId)
   }
 
-  readonly #onAcked = (a: { recipient: string, duplicate: boolean }): void => {
+  /**
+   * Envelopes each peer (by peer id) acknowledged as new over its current connection: those may be
+   * of entries it appended after composing the hello that arrives on that connection, so the
+   * empty-log check does not count them (see #heard). Reset when a peer's first connection opens.
+   */
+  readonly #ackedOnConnection = new Map<string, number>()
+  readonly #onConnectionOpen = (evt: CustomEvent<Connection>): void => {
+    const peer = evt.detail.remotePeer
+    if (this.#c.libp2p.getConnections(peer).length <= 1) this.#ackedOnConnection.set(peer.toString(), 0)
+  }
+
+  readonly #onAcked = (a: { recipient: string, peer: string, duplicate: boolean }): void => {
     if (a.duplicate) return
+    this.#ackedOnConnection.set(a.peer, (this.#ackedOnConnection.get(a.peer) ?? 0) + 1)
     void this.#countAck(a.recipient).catch((err: unknown) => { this.#c.logger.debug({ err }, 'could not count an acknowledgement') })
   }
 
@@ -169,6 +185,7 @@ export class Sync extends EventEmitter<SyncEvents> {
       await this.#respond(stream, connection.remotePeer)
     }, { maxInboundStreams: 2 })
     this.#c.libp2p.addEventListener('peer:identify', this.#onIdentify)
+    this.#c.libp2p.addEventListener('connection:open', this.#onConnectionOpen)
     this.#started = true
   }
 
@@ -176,6 +193,7 @@ export class Sync extends EventEmitter<SyncEvents> {
     if (!this.#started) return
     this.#started = false
     this.#c.libp2p.removeEventListener('peer:identify', this.#onIdentify)
+    this.#c.libp2p.removeEventListener('connection:open', this.#onConnectionOpen)
     this.#c.dispatcher.off('delivery:acked', this.#onAcked)
     await this.#c.libp2p.unhandle(SYNC_PROTOCOL)
     this.#ackWake?.()
@@ -304,8 +322,12 @@ export class Sync extends EventEmitter<SyncEvents> {
     const previous = this.#locks.get(identity) ?? Promise.resolve()
     const run = previous.then(async () => {
       const current = await this.#recorded(identity)
-      // Acknowledgements from here on may be of entries past the hello's head: they count towards the next sync.
-      const acked = await this.#ackedCount(identity)
+      // Acknowledgements from here on may be of entries past the hello's head: they count towards the
+      // next sync. So may those over this connection so far: the peer may have appended them after
+      // composing its hello (a peer back with an empty log is sent its backlog at once, and those
+      // acknowledgements can arrive before its hello is read). Only the ones before it count now.
+      const live = await this.#ackedCount(identity)
+      const acked = live - Math.min(live, this.#ackedOnConnection.get(peer.toString()) ?? 0)
       const unchanged = probed !== undefined && current !== undefined && current.seq === probed.seq && current.cid.equals(probed.cid)
       const forked = unchanged && (at === null || !at.equals(probed.cid))
       // Only an empty log is judged by the count: acknowledgements of envelopes delivered on this
