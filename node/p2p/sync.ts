@@ -157,12 +157,13 @@ export class Sync extends EventEmitter<SyncEvents> {
   /**
    * Envelopes each peer (by peer id) acknowledged as new over its current connection: those may be
    * of entries it appended after composing the hello that arrives on that connection, so the
-   * empty-log check does not count them (see #heard). Reset when a peer's first connection opens.
+   * empty-log check does not count them (see #heard). Reset whenever a connection to the peer opens,
+   * even beside another one: counting too few here can only cause a needless re-send, never miss a
+   * peer that lost its log.
    */
   readonly #ackedOnConnection = new Map<string, number>()
   readonly #onConnectionOpen = (evt: CustomEvent<Connection>): void => {
-    const peer = evt.detail.remotePeer
-    if (this.#c.libp2p.getConnections(peer).length <= 1) this.#ackedOnConnection.set(peer.toString(), 0)
+    this.#ackedOnConnection.set(evt.detail.remotePeer.toString(), 0)
   }
 
   readonly #onAcked = (a: { recipient: string, peer: string, duplicate: boolean }): void => {
