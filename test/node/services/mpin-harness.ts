@@ -4,8 +4,9 @@
 import { client1, client2, type CurveName, type MpinCurve } from '../../../crypto/index.ts'
 import { loadHome } from '../../../node/home.ts'
 import type { CID } from 'multiformats/cid'
-import type { MpinInit } from '../../../node/services/mpin.ts'
-import type { MpinService } from '../../../node/services/mpin.ts'
+import type { MpinInit, MpinService } from '../../../node/services/mpin.ts'
+import type { IssuanceView } from '../../../protocol/mpin/queries.ts'
+import type { IssuanceKind } from '../../../protocol/mpin/types.ts'
 import { introduce, makeHome, startCustodyNode, stopAll, type CustodyNode } from './custody-harness.ts'
 
 export { filesContaining, stopAll } from './custody-harness.ts'
@@ -60,4 +61,28 @@ export async function mpinLogin (
   const p1 = await auth.pass1({ curve: name, id: holder.id, ...(permit !== undefined ? { UT: c1.UT as Uint8Array } : { U: c1.U }) })
   const r = await auth.pass2(p1.challenge, client2(curve, c1.x, p1.y, c1.sec))
   return { outcome: r.accepted ? 'accepted' : r.error?.name ?? '?', date: p1.date }
+}
+
+/** An issuance is settled once it is no longer pending (complete, or refused). */
+export const settled = (v: IssuanceView): boolean => v.status !== 'pending'
+
+/** Asks `service` for an issuance from `dtas` and waits until it is settled. */
+export async function issue (
+  service: Pick<MpinService, 'requestIssuance' | 'waitFor'>, issuance: IssuanceKind, curve: CurveName, dtas: readonly CID[], signal: AbortSignal,
+  extra: { id?: string, date?: number, beneficiary?: CID } = {}
+): Promise<IssuanceView> {
+  const v = await service.requestIssuance({ issuance, curve, dtas, ...extra })
+  return await service.waitFor(v.id, settled, { signal })
+}
+
+/** What a login needs, issued at once by `dtas`: client secret and time permit to `client`, server secret to `server`. */
+export async function issueForLogin (
+  client: Pick<MpinService, 'requestIssuance' | 'waitFor'>, server: Pick<MpinService, 'requestIssuance' | 'waitFor'>,
+  curve: CurveName, dtas: readonly CID[], signal: AbortSignal
+): Promise<[clientSecret: IssuanceView, timePermit: IssuanceView, serverSecret: IssuanceView]> {
+  return await Promise.all([
+    issue(client, 'client-secret', curve, dtas, signal),
+    issue(client, 'time-permit', curve, dtas, signal),
+    issue(server, 'server-secret', curve, dtas, signal)
+  ])
 }

@@ -19,13 +19,12 @@ import {
   clientSecretShare, extractPin, hashId, loadCurve, recombineG1, recombineG2, serverSecretShare, timePermitShare, type CurveName
 } from '../../../crypto/index.ts'
 import { dayOf } from '../../../protocol/mpin/entitlement.ts'
-import { serverSecretOf, type IssuanceView } from '../../../protocol/mpin/queries.ts'
-import type { IssuanceKind } from '../../../protocol/mpin/types.ts'
+import { serverSecretOf } from '../../../protocol/mpin/queries.ts'
 import type { MpinInit, MpinService } from '../../../node/services/mpin.ts'
 import { exportKeyPair, openSecret } from '../../../node/services/mpin-export.ts'
 import { masterScalar } from '../../../node/services/mpin-shares.ts'
 import { createSoftHsm, type SoftHsm } from '../../fixtures/softhsm.ts'
-import { mpinLogin, TEST_POOL } from './mpin-harness.ts'
+import { issueForLogin, mpinLogin, TEST_POOL } from './mpin-harness.ts'
 import {
   makePkcs11Homes, recordAlg, scanWithControl, secretsOf, snapshotTree, startPkcs11Network, startPkcs11Node,
   startWithWrongPin, stopAll, type Pkcs11Home, type Pkcs11Node, type Secret, skippedWithoutSoftHsm
@@ -33,7 +32,6 @@ import {
 import { introduceRetrying } from './safeguard-harness.ts'
 
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s)
-const settled = (v: IssuanceView): boolean => v.status !== 'pending'
 const PIN = 4321
 const MASTER_KIND = { 'BLS12-381': 'bls12-381-scalar', BN254: 'bn254-scalar' } as const
 
@@ -55,10 +53,6 @@ async function exported (n: Pkcs11Node, id: CID): Promise<Uint8Array> {
   return openSecret(kp.secretKey, id, await mpinOf(n).exportSecret(id, kp.publicKey))
 }
 
-async function issue (n: Pkcs11Node, issuance: IssuanceKind, curve: CurveName, dtas: readonly CID[], signal: AbortSignal): Promise<IssuanceView> {
-  const v = await mpinOf(n).requestIssuance({ issuance, curve, dtas })
-  return await mpinOf(n).waitFor(v.id, settled, { signal })
-}
 
 if (!skippedWithoutSoftHsm('M-Pin D-TA with every key store on a SoftHSM2 token', 'the M-Pin D-TA on PKCS#11 key stores is not tested')) {
   let hsm: SoftHsm
@@ -96,11 +90,7 @@ if (!skippedWithoutSoftHsm('M-Pin D-TA with every key store on a SoftHSM2 token'
     const curve = await loadCurve(name)
     const dtas = [D1.node.identity.cid, D2.node.identity.cid]
     const today = dayOf(Date.now())
-    const [cs, tp, ss] = await Promise.all([
-      issue(C, 'client-secret', name, dtas, signal),
-      issue(C, 'time-permit', name, dtas, signal),
-      issue(S, 'server-secret', name, dtas, signal)
-    ])
+    const [cs, tp, ss] = await issueForLogin(mpinOf(C), mpinOf(S), name, dtas, signal)
     assert.equal([cs.status, tp.status, ss.status], ['complete', 'complete', 'complete'])
     const id = C.node.identity.cid.toString()
     assert.equal([cs.mpinId, tp.mpinId, tp.date], [id, id, today])

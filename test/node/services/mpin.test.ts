@@ -18,10 +18,9 @@ import type { IssuanceKind, MpinFact } from '../../../protocol/mpin/types.ts'
 import { exportKeyPair, openSecret } from '../../../node/services/mpin-export.ts'
 import { masterScalar } from '../../../node/services/mpin-shares.ts'
 import { introduce, startCustodyNode, type CustodyNode } from './custody-harness.ts'
-import { filesContaining, makeHomes, mpinLogin, startMpinNetwork, startMpinNode, stopAll, TEST_POOL, type MpinNode } from './mpin-harness.ts'
+import { filesContaining, issue, issueForLogin, makeHomes, mpinLogin, settled, startMpinNetwork, startMpinNode, stopAll, TEST_POOL, type MpinNode } from './mpin-harness.ts'
 
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s)
-const settled = (v: IssuanceView): boolean => v.status !== 'pending'
 const PIN = 1234
 
 /** Facts of `kind` in a node's log, in order. */
@@ -62,10 +61,6 @@ async function exported (n: MpinNode, id: CID): Promise<Uint8Array> {
   return openSecret(kp.secretKey, id, await n.mpin.exportSecret(id, kp.publicKey))
 }
 
-async function issue (n: MpinNode, issuance: IssuanceKind, curve: CurveName, dtas: readonly CID[], signal: AbortSignal, extra: { id?: string, date?: number, beneficiary?: CID } = {}): Promise<IssuanceView> {
-  const v = await n.mpin.requestIssuance({ issuance, curve, dtas, ...extra })
-  return await n.mpin.waitFor(v.id, settled, { signal })
-}
 
 test('two D-TAs over TCP: client secret and time permit to a client, server secret to an authentication server; the sums authenticate; issuance logged; no share in any file', async () => {
   let nodes: MpinNode[] = []
@@ -79,11 +74,7 @@ test('two D-TAs over TCP: client secret and time permit to a client, server secr
     const curve = await loadCurve(name)
     const dtas = [D1.node.identity.cid, D2.node.identity.cid]
     const today = dayOf(Date.now())
-    const [cs, tp, ss] = await Promise.all([
-      issue(C, 'client-secret', name, dtas, signal),
-      issue(C, 'time-permit', name, dtas, signal),
-      issue(S, 'server-secret', name, dtas, signal)
-    ])
+    const [cs, tp, ss] = await issueForLogin(C.mpin, S.mpin, name, dtas, signal)
     assert.equal([cs.status, tp.status, ss.status], ['complete', 'complete', 'complete'])
     const id = C.node.identity.cid.toString()
     assert.equal([cs.mpinId, tp.mpinId, tp.date, ss.mpinId], [id, id, today, null])
@@ -164,7 +155,7 @@ test('entitlement over the network: a trusted principal gets a client its secret
     const atP = P.mpin.issuance(asked.id)
     assert.equal([atP?.role, atP?.status, atP?.answered], ['principal', 'pending', []])
     assert.is((await P.services.keystore?.list())?.length, keysAtP, 'the principal holds nothing new')
-    const named = await issue(C, 'client-secret', 'BN254', dtas, signal, { id: `${cid.toString()}/alice@example.org` })
+    const named = await issue(C.mpin, 'client-secret', 'BN254', dtas, signal, { id: `${cid.toString()}/alice@example.org` })
     assert.is(named.status, 'complete', 'a label in the client\'s namespace')
 
     const issuedBefore = [D1.mpin.state.counts.issued, D2.mpin.state.counts.issued]
@@ -277,7 +268,7 @@ test('a D-TA down when the request is sent answers once it is back; one node as 
     const A = await startMpinNode(solo!.dir, { authServers: [self] })
     nodes.push(A)
     const curve = await loadCurve('BN254')
-    const [cs, ss] = await Promise.all([issue(A, 'client-secret', 'BN254', [self], signal), issue(A, 'server-secret', 'BN254', [self], signal)])
+    const [cs, ss] = await Promise.all([issue(A.mpin, 'client-secret', 'BN254', [self], signal), issue(A.mpin, 'server-secret', 'BN254', [self], signal)])
     assert.equal([cs.status, ss.status], ['complete', 'complete'])
     const h = hashId(curve, utf8(self.toString()))
     const c1 = client1(curve, { hashedId: h, pin: PIN, token: extractPin(curve, await exported(A, cs.id), h, PIN) })
