@@ -38,14 +38,22 @@ async function open (dir: string, me: TestKeys): Promise<Fixture> {
   }
 }
 
-test('repair rebuilds what a crash between the log append and the index/outbox write lost', async () => {
+/** A temporary home with the keys of `me`, `bob` and `carol`; `reopen` opens the fixture on it as `me` (again); the last one opened is closed and the home removed after `body`. */
+async function inTempDir (body: (t: { me: TestKeys, bob: TestKeys, carol: TestKeys, reopen: () => Promise<Fixture> }) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'milagro-envlog-'))
   let f: Fixture | undefined
   try {
-    const me = await makeKeys('me')
-    const bob = await makeKeys('bob')
-    const carol = await makeKeys('carol')
-    f = await open(dir, me)
+    const [me, bob, carol] = [await makeKeys('me'), await makeKeys('bob'), await makeKeys('carol')]
+    await body({ me, bob, carol, reopen: async () => (f = await open(dir, me)) })
+  } finally {
+    await f?.close()
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+test('repair rebuilds what a crash between the log append and the index/outbox write lost', async () => {
+  await inTempDir(async ({ me, bob, carol, reopen }) => {
+    let f = await reopen()
     // A normal send: log, then outbox; the watermark written (it is written at most every 100 ms;
     // stop writes it at once).
     const normal = seal({ identity: me.identity, signer: me.signer }, [bob.identity], 'test/a', { n: 1 })
@@ -60,7 +68,7 @@ test('repair rebuilds what a crash between the log append and the index/outbox w
     assert.is(f.outbox.count(carol.identity.cid.toString()), 0)
     await f.crash()
 
-    f = await open(dir, me)
+    f = await reopen()
     assert.is(await f.envelopes.repair(), 2, 'reads only the entries after the watermark')
     assert.equal(await f.envelopes.has([lostReceive.cid]), [true])
     const toBob = (await f.outbox.peek(bob.identity.cid.toString(), 10)).map((i) => i.cid.toString())
@@ -68,38 +76,23 @@ test('repair rebuilds what a crash between the log append and the index/outbox w
     assert.equal((await f.outbox.peek(carol.identity.cid.toString(), 10)).map((i) => i.cid.toString()), [lostSend.cid.toString()])
     assert.is(f.outbox.count(me.identity.cid.toString()), 0, 'never queued to itself')
     assert.is(await f.envelopes.repair(), 0, 'the watermark moved to the head')
-  } finally {
-    await f?.close()
-    await rm(dir, { recursive: true, force: true })
-  }
+  })
 })
 
 test('the watermark follows the head on its own within its interval (no stop needed)', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'milagro-envlog-'))
-  let f: Fixture | undefined
-  try {
-    const me = await makeKeys('me')
-    const bob = await makeKeys('bob')
-    f = await open(dir, me)
+  await inTempDir(async ({ me, bob, reopen }) => {
+    let f = await reopen()
     for (let n = 0; n < 3; n++) await f.envelopes.recordSent(seal({ identity: me.identity, signer: me.signer }, [bob.identity], 'test/a', { n }))
     await new Promise((resolve) => setTimeout(resolve, 1_000)) // ten times the interval
     await f.crash()
-    f = await open(dir, me)
+    f = await reopen()
     assert.is(await f.envelopes.repair(), 0, 'nothing after the watermark to read again')
-  } finally {
-    await f?.close()
-    await rm(dir, { recursive: true, force: true })
-  }
+  })
 })
 
 test('requeueFor queues every envelope ever sent to one recipient; entryAt answers sync probes', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'milagro-envlog-'))
-  let f: Fixture | undefined
-  try {
-    const me = await makeKeys('me')
-    const bob = await makeKeys('bob')
-    const carol = await makeKeys('carol')
-    f = await open(dir, me)
+  await inTempDir(async ({ me, bob, carol, reopen }) => {
+    let f = await reopen()
     const e1 = seal({ identity: me.identity, signer: me.signer }, [bob.identity], 'test/a', 1)
     const e2 = seal({ identity: me.identity, signer: me.signer }, [carol.identity], 'test/a', 2)
     const e3 = seal({ identity: me.identity, signer: me.signer }, [carol.identity, bob.identity], 'test/a', 3)
@@ -110,19 +103,12 @@ test('requeueFor queues every envelope ever sent to one recipient; entryAt answe
     assert.equal((await f.outbox.peek(bob.identity.cid.toString(), 10)).map((i) => i.cid.toString()), [e1.cid.toString(), e3.cid.toString()])
     assert.is((await f.envelopes.entryAt(1))?.toString(), (await f.log.get(1)).cid.toString())
     assert.is(await f.envelopes.entryAt(3), null)
-  } finally {
-    await f?.close()
-    await rm(dir, { recursive: true, force: true })
-  }
+  })
 })
 
 test('recent: sent and received envelopes, decoded, from the issue of their append (dropped if it fails); the oldest beyond RECENT_MAX and a restart fall back to the blockstore', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'milagro-envlog-'))
-  let f: Fixture | undefined
-  try {
-    const me = await makeKeys('me')
-    const bob = await makeKeys('bob')
-    f = await open(dir, me)
+  await inTempDir(async ({ me, bob, reopen }) => {
+    let f = await reopen()
     const sent = seal({ identity: me.identity, signer: me.signer }, [bob.identity], 'test/a', { n: 1 })
     const received = seal({ identity: bob.identity, signer: bob.signer }, [me.identity], 'test/b', { n: 2 })
     // What a service does: on the entry's log:append event, it reads the envelope the entry links.
@@ -158,13 +144,10 @@ test('recent: sent and received envelopes, decoded, from the issue of their appe
     await f.envelopes.append([{ ...pinned, bytes: big.subarray(0, pinned.bytes.length) }])
     assert.is(f.envelopes.recent(pinned.cid), undefined, 'a view pinning a large buffer is not kept')
     await f.close()
-    f = await open(dir, me)
+    f = await reopen()
     assert.is(f.envelopes.recent(more[0]!.cid), undefined, 'nothing is carried over a restart')
     assert.is(await f.envelopes.repair(), 0, 'the watermark reached the head before the close')
-  } finally {
-    await f?.close()
-    await rm(dir, { recursive: true, force: true })
-  }
+  })
 })
 
 test.run()
