@@ -27,6 +27,7 @@ import { crashPoint } from '../../storage/crash-point.ts'
 import type { Kv } from './db.ts'
 import type { EnvelopeSink } from './inbound.ts'
 import type { Outbox } from './outbox.ts'
+import { DeferredWrite } from './deferred-write.ts'
 
 // The log's Effect type parameter does not matter here: this module only appends and reads.
 type AnyLog = LevelLog<any, any>
@@ -54,9 +55,8 @@ const retained = (e: DecodedEnvelope): number => e.bytes.buffer.byteLength
 export class EnvelopeLog implements EnvelopeSink {
   readonly #c: EnvelopeLogComponents
   #inflight = 0
-  #watermarkTimer: ReturnType<typeof setTimeout> | undefined
-  #watermarkWrite: Promise<void> | undefined
-  #stopped = false
+  /** The watermark, written at most once per WATERMARK_MS (see #advance). */
+  readonly #watermark = new DeferredWrite(async () => { await this.#writeWatermark() }, WATERMARK_MS, () => {}) // best effort: repair covers a stale one
   readonly #recent = new Map<string, DecodedEnvelope>()
   #recentBytes = 0
 
@@ -84,7 +84,7 @@ export class EnvelopeLog implements EnvelopeSink {
     } finally {
       this.#inflight--
     }
-    await this.#advance()
+    this.#advance()
   }
 
   /** An envelope appended (sent or received) in this run among the last RECENT_MAX, or undefined (see the file header). */
@@ -144,7 +144,7 @@ export class EnvelopeLog implements EnvelopeSink {
     } finally {
       this.#inflight--
     }
-    await this.#advance()
+    this.#advance()
     return { seq, queued }
   }
 
@@ -212,13 +212,8 @@ export class EnvelopeLog implements EnvelopeSink {
    * behind the head only makes `repair` read a few more entries after a crash; what it re-indexes
    * and re-queues is idempotent. `stop` writes it at once.
    */
-  async #advance (): Promise<void> {
-    if (this.#watermarkTimer !== undefined || this.#stopped) return
-    this.#watermarkTimer = setTimeout(() => {
-      this.#watermarkTimer = undefined
-      this.#watermarkWrite = this.#writeWatermark().catch(() => {}) // best effort: repair covers a stale one
-    }, WATERMARK_MS)
-    this.#watermarkTimer.unref()
+  #advance (): void {
+    this.#watermark.request()
   }
 
   async #writeWatermark (): Promise<void> {
@@ -228,10 +223,7 @@ export class EnvelopeLog implements EnvelopeSink {
 
   /** Writes the watermark now and stops scheduling it (before the index database closes). */
   async stop (): Promise<void> {
-    this.#stopped = true
-    if (this.#watermarkTimer !== undefined) { clearTimeout(this.#watermarkTimer); this.#watermarkTimer = undefined }
-    await this.#watermarkWrite
-    await this.#writeWatermark()
+    await this.#watermark.close()
   }
 
   #others (envelope: DecodedEnvelope): CID[] {

@@ -42,6 +42,7 @@ import type { Connection, IdentifyResult, PeerId, Stream } from '@libp2p/interfa
 import { CID } from 'multiformats/cid'
 import type { Logger } from 'pino'
 import type { Kv } from './db.ts'
+import { DeferredWrite } from './deferred-write.ts'
 import type { Directory } from './directory.ts'
 import type { Dispatcher } from './dispatcher.ts'
 import type { EnvelopeLog } from './envelope-log.ts'
@@ -53,7 +54,7 @@ import type { Peer } from './libp2p.ts'
 export const SYNC_PROTOCOL = '/milagro/sync/1.0.0'
 const MAX_HELLO_BYTES = 1024
 const HELLO_TIMEOUT_MS = 10_000
-/** How long acknowledgement counts gather before they are written (see #flushAcks). */
+/** How long acknowledgement counts gather before they are written (see #ackWriter). */
 const ACK_FLUSH_MS = 100
 
 export interface LogHead { readonly seq: number, readonly cid: CID }
@@ -145,9 +146,14 @@ export class Sync extends EventEmitter<SyncEvents> {
   readonly #acked = new Map<string, number>()
   readonly #ackLoads = new Map<string, Promise<void>>()
   readonly #ackDirty = new Set<string>()
-  #ackWrite: Promise<void> | undefined
-  /** Ends the wait of a pending count write (stop). */
-  #ackWake: (() => void) | undefined
+  /**
+   * Writes the dirty counts ACK_FLUSH_MS after the first of them: a busy node acknowledges
+   * envelopes every few hundred microseconds, and a LevelDB write per acknowledgement was two or
+   * three writes per custody order per node. A crash loses at most the counts of that last
+   * interval, which only makes the empty-log check (a count, never a head) see fewer envelopes
+   * than the peer held. `stop` writes at once.
+   */
+  readonly #ackWriter: DeferredWrite
   #restored: Uint8Array | undefined
   #started = false
   readonly #onIdentify = (evt: CustomEvent<IdentifyResult>): void => {
@@ -175,6 +181,7 @@ export class Sync extends EventEmitter<SyncEvents> {
   constructor (components: SyncComponents) {
     super()
     this.#c = components
+    this.#ackWriter = new DeferredWrite(async () => { await this.#writeAcks() }, ACK_FLUSH_MS, (err) => { this.#c.logger.warn({ err }, 'could not record acknowledgement counts') })
   }
 
   async start (): Promise<void> {
@@ -197,8 +204,7 @@ export class Sync extends EventEmitter<SyncEvents> {
     this.#c.libp2p.removeEventListener('connection:open', this.#onConnectionOpen)
     this.#c.dispatcher.off('delivery:acked', this.#onAcked)
     await this.#c.libp2p.unhandle(SYNC_PROTOCOL)
-    this.#ackWake?.()
-    while (this.#ackWrite !== undefined) await this.#ackWrite
+    await this.#ackWriter.close()
   }
 
   async #ackedCount (identity: string): Promise<number> {
@@ -220,31 +226,16 @@ export class Sync extends EventEmitter<SyncEvents> {
     await this.#ackedCount(identity)
     this.#acked.set(identity, (this.#acked.get(identity) ?? 0) + 1)
     this.#ackDirty.add(identity)
-    this.#flushAcks()
+    this.#ackWriter.request()
   }
 
-  /**
-   * Writes the dirty counts, one batch at a time, ACK_FLUSH_MS after the first of them: a busy node
-   * acknowledges envelopes every few hundred microseconds, and a LevelDB write per acknowledgement
-   * was two or three writes per custody order per node. A crash loses at most the counts of that
-   * last interval, which only makes the empty-log check below (a count, never a head) see fewer
-   * envelopes than the peer held. `stop` writes at once.
-   */
-  #flushAcks (): void {
-    if (this.#ackWrite !== undefined) return
-    this.#ackWrite = (async () => {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, ACK_FLUSH_MS)
-        timer.unref()
-        this.#ackWake = () => { clearTimeout(timer); resolve() }
-      })
-      this.#ackWake = undefined
-      while (this.#ackDirty.size > 0) {
-        const ids = [...this.#ackDirty]
-        this.#ackDirty.clear()
-        await this.#c.index.batch(ids.map((id) => ({ type: 'put' as const, key: `acked/${id}`, value: dagCbor.encode(this.#acked.get(id) ?? 0) })))
-      }
-    })().catch((err: unknown) => { this.#c.logger.warn({ err }, 'could not record acknowledgement counts') }).finally(() => { this.#ackWrite = undefined })
+  /** Writes the dirty counts (see #ackWriter). */
+  async #writeAcks (): Promise<void> {
+    while (this.#ackDirty.size > 0) {
+      const ids = [...this.#ackDirty]
+      this.#ackDirty.clear()
+      await this.#c.index.batch(ids.map((id) => ({ type: 'put' as const, key: `acked/${id}`, value: dagCbor.encode(this.#acked.get(id) ?? 0) })))
+    }
   }
 
   /** Heads of peers heard in this run, by identity. */
@@ -358,7 +349,7 @@ export class Sync extends EventEmitter<SyncEvents> {
       await this.#c.index.batch(ops)
       // A count written by a batch already in flight is overwritten with this one.
       this.#ackDirty.add(identity)
-      this.#flushAcks()
+      this.#ackWriter.request()
       this.emit('sync:hello', record)
     })
     const settled = run.catch(() => {})
