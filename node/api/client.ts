@@ -33,20 +33,25 @@ export class ApiClient {
   }
 
   async request<T> (method: 'GET' | 'POST', path: string, body?: unknown, options: { signal?: AbortSignal } = {}): Promise<T> {
-    let res: Dispatcher.ResponseData
-    try {
-      res = await request(this.#url + path, {
-        method,
-        headers: { authorization: `Bearer ${this.#token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        ...(options.signal === undefined ? {} : { signal: options.signal })
-      })
-    } catch (err) {
-      const code = (err as { code?: unknown }).code
-      if (typeof code === 'string' && UNREACHABLE.has(code)) {
-        throw new ApiUnreachableError(this.#url, `cannot reach the API at ${this.#url} (${code}): is the node running, and is this its address?`, { cause: err })
+    let res: Dispatcher.ResponseData | undefined
+    for (let attempt = 0; res === undefined; attempt++) {
+      try {
+        res = await request(this.#url + path, {
+          method,
+          headers: { authorization: `Bearer ${this.#token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+          ...(options.signal === undefined ? {} : { signal: options.signal })
+        })
+      } catch (err) {
+        const code = (err as { code?: unknown }).code
+        // A kept-alive connection the node closed (it restarted, say) fails the next request on
+        // it: a GET is asked once more, on a new connection; anything else is not repeated.
+        if (method === 'GET' && attempt === 0 && (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET')) continue
+        if (typeof code === 'string' && UNREACHABLE.has(code)) {
+          throw new ApiUnreachableError(this.#url, `cannot reach the API at ${this.#url} (${code}): is the node running, and is this its address?`, { cause: err })
+        }
+        throw err
       }
-      throw err
     }
     const status = res.statusCode
     const text = await res.body.text()

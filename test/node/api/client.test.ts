@@ -70,4 +70,25 @@ test('an address nobody listens on is ApiUnreachableError naming the address', a
   })
 })
 
+test('a connection that dies before the answer: a GET is asked once more and answered; a POST is not repeated (ApiUnreachableError)', async () => {
+  let requests = 0
+  const flaky = createServer((req, res) => {
+    requests++
+    // Every odd request: the connection is dropped without an answer, as a restarting node's would be.
+    if (requests % 2 === 1) { req.socket.destroy(); return }
+    res.writeHead(200, { 'content-type': 'application/json' }); res.end('{"ok":true}')
+  })
+  await new Promise<void>((resolve) => flaky.listen(0, '127.0.0.1', resolve))
+  try {
+    const c = new ApiClient({ url: `http://127.0.0.1:${(flaky.address() as AddressInfo).port}`, token: 't' })
+    assert.equal(await c.status(), { ok: true })
+    assert.is(requests, 2, 'the GET was sent twice')
+    await rejects(c.release('x'), (e: unknown) => e instanceof ApiUnreachableError)
+    assert.is(requests, 3, 'the POST was sent once')
+  } finally {
+    flaky.closeAllConnections()
+    await new Promise<void>((resolve) => { flaky.close(() => { resolve() }) })
+  }
+})
+
 test.run()
