@@ -47,14 +47,16 @@ export class ApiClient {
         // A kept-alive connection the node closed (it restarted, say) fails the next request on
         // it: a GET is asked once more, on a new connection; anything else is not repeated.
         if (method === 'GET' && attempt === 0 && (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET')) continue
-        if (typeof code === 'string' && UNREACHABLE.has(code)) {
-          throw new ApiUnreachableError(this.#url, `cannot reach the API at ${this.#url} (${code}): is the node running, and is this its address?`, { cause: err })
-        }
-        throw err
+        throw this.#unreachable(err)
       }
     }
     const status = res.statusCode
-    const text = await res.body.text()
+    let text: string
+    try {
+      text = await res.body.text()
+    } catch (err) {
+      throw this.#unreachable(err) // the node went away while answering
+    }
     let json: unknown
     try {
       json = text === '' ? null : JSON.parse(text)
@@ -68,6 +70,13 @@ export class ApiClient {
       throw new ApiCallError(status, name, `${name}: ${message}`)
     }
     return json as T
+  }
+
+  /** A connection-level failure as ApiUnreachableError; anything else as it is. */
+  #unreachable (err: unknown): unknown {
+    const code = (err as { code?: unknown }).code
+    if (typeof code !== 'string' || !UNREACHABLE.has(code)) return err
+    return new ApiUnreachableError(this.#url, `cannot reach the API at ${this.#url} (${code}): is the node running, and is this its address?`, { cause: err })
   }
 
   async status (): Promise<StatusJson> { return await this.request('GET', '/v1/status') }

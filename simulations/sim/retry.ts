@@ -2,7 +2,7 @@
 // a failure that says "not now" (connection refused or reset, a 5xx answer, an order this node
 // has not heard of yet) wait for the node to change or a short while, then call again. Everything
 // routed through here must be idempotent (reads, long-polls, release requests).
-import { ApiCallError, type ApiClient } from '../../node/index.ts'
+import { ApiCallError, ApiUnreachableError, type ApiClient } from '../../node/index.ts'
 import type { Cluster } from './cluster.ts'
 
 const UNKNOWN_YET = new Set(['UnknownOrderError', 'UnknownDepositError', 'UnknownIssuanceError'])
@@ -10,8 +10,8 @@ const UNKNOWN_YET = new Set(['UnknownOrderError', 'UnknownDepositError', 'Unknow
 /** Whether a failed API call may simply be repeated later. */
 export function retryable (err: unknown): boolean {
   const e = err as Error
-  // undici: 'fetch failed' (refused, reset) or 'terminated' (the node died while answering)
-  if (e.name === 'TypeError') return e.message === 'fetch failed' || e.message === 'terminated'
+  // refused, reset, or the node died while answering (node/api/client.ts)
+  if (e instanceof ApiUnreachableError) return true
   // 404 for an order this node has not heard of yet (its first envelope is still on its way)
   if (e instanceof ApiCallError) return e.status >= 500 || (e.status === 404 && UNKNOWN_YET.has(e.remoteName))
   return false
