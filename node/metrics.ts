@@ -115,6 +115,7 @@ export function countingKeyStore (inner: KeyStore, counter: Counter<'op'>): KeyS
     destroy: async (handle, options) => { count('destroy'); await inner.destroy(handle, options) },
     sealBlob: async (aad, plaintext, options) => { count('sealBlob'); return await inner.sealBlob(aad, plaintext, options) },
     openBlob: async (aad, blob, options) => { count('openBlob'); return await inner.openBlob(aad, blob, options) },
-    list: async (options) => await inner.list(options)
+    list: async (options) => await inner.list(options),
+    exportRecords: async (options) => await inner.exportRecords(options)
   }
 }

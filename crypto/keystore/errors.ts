@@ -69,6 +69,14 @@ export class KekNotFoundError extends KeyStoreError {
   }
 }
 
+/** The key store's records are open in another store (another process: a running node). */
+export class KeyStoreLockedError extends KeyStoreError {
+  constructor (message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'KeyStoreLockedError'
+  }
+}
+
 /** A file holding a PIN, passphrase or key is readable by group/other, or not a regular file. */
 export class InsecureFileError extends KeyStoreError {
   constructor (message: string, options?: ErrorOptions) {

@@ -39,7 +39,7 @@ export function directorySyncs (): number {
  * may have started before its change) waits for the next, and every caller arriving meanwhile
  * shares that one. Sequential callers each get their own.
  */
-async function fsyncDir (dir: string): Promise<void> {
+export async function fsyncDir (dir: string): Promise<void> {
   let s = dirSyncs.get(dir)
   if (s === undefined) { s = { running: undefined, next: undefined }; dirSyncs.set(dir, s) }
   const state = s
@@ -80,12 +80,6 @@ export async function writeFileAtomic (path: string, data: Uint8Array, options?:
   } finally {
     if (!renamed) await unlink(tmp)
   }
-}
-
-/** Deletes `path` and makes the deletion durable. Rejects with ENOENT when absent. */
-export async function unlinkDurable (path: string): Promise<void> {
-  await unlink(path)
-  await fsyncDir(dirname(path))
 }
 
 /**

@@ -1,18 +1,30 @@
-// The on-disk store of wrapped records shared by both backends: one JSON file per handle,
-// `<dir>/<kind>.<id>.json`, written atomically with mode 0600 in a 0700 directory.
+// The store of wrapped records shared by both backends: one record per handle, in a LevelDB under
+// `<dir>/records/` (directory 0700), key `<kind>.<id>`, value the record's JSON bytes:
 //
 //   { "v": 1, "handle": "ks1:<kind>:<id>", "kind": "<kind>", "alg": "<sealer alg>",
 //     "publicPart": b64url, "iv": b64url, "ct": b64url }
 //
 // `ct` is the secret sealed by the backend's key-encryption key with an AEAD whose associated
 // data (recordAad) binds the format version, handle, kind, algorithm and public part: a record
-// copied or renamed to another handle's file, a changed public part or any flipped byte fails
-// to open. The parse here is strict (exact keys, canonical base64url) so that no two files decode
-// to the same record. Nothing secret is in a record in clear.
+// copied to another handle, a changed public part or any flipped byte fails to open. The parse
+// here is strict (exact keys, canonical base64url) so that no two byte strings decode to the same
+// record. Nothing secret is in a record in clear.
+//
+// Every put and delete is one fsynced LevelDB write. Earlier releases kept each record in a file
+// of its own, `<dir>/<kind>.<id>.json`, written atomically (temp file, fsync, rename, directory
+// fsync): a new inode, two fsyncs and eight system calls per secret — about 320 µs of CPU against
+// about 30 µs for a synced LevelDB write on our machines, and a custody order stores three
+// secrets. Such files (an older home, or a backup restored by writeHome) are moved into the
+// database by `open`: the records go in one fsynced batch, then the files are unlinked and the
+// directory fsynced. A crash in between leaves both, and the next `open` moves the same bytes
+// again; a file's bytes replace a database value under the same handle. The database is created
+// at the first record, so a store that refused to start (wrong PIN or passphrase) wrote nothing;
+// its files have LevelDB's modes (the process umask) in the 0700 directory.
 import { join } from 'node:path'
-import { readFile } from 'node:fs/promises'
-import { TamperedRecordError, UnknownHandleError } from './errors.ts'
-import { ensurePrivateDir, isErrnoCode, listDir, unlinkDurable, writeFileAtomic } from './files.ts'
+import { readFile, stat, unlink } from 'node:fs/promises'
+import { Level } from 'level'
+import { KeyStoreLockedError, KeyStoreNotStartedError, TamperedRecordError, UnknownHandleError } from './errors.ts'
+import { ensurePrivateDir, fsyncDir, isErrnoCode, listDir } from './files.ts'
 import { isHandle, parseHandle, type ParsedHandle } from './handle.ts'
 import type { AbortOptions, SecretKind } from './types.ts'
 
@@ -60,7 +72,7 @@ export function encodeRecord (r: SealedRecord): Uint8Array {
   }))
 }
 
-/** Parses a record file that should hold `expected`; TamperedRecordError on any mismatch. */
+/** Parses a record that should hold `expected`; TamperedRecordError on any mismatch. */
 export function decodeRecord (bytes: Uint8Array, expected: ParsedHandle): SealedRecord {
   let obj: unknown
   try {
@@ -86,58 +98,168 @@ export function decodeRecord (bytes: Uint8Array, expected: ParsedHandle): Sealed
   }
 }
 
+/** The LevelDB key of a handle's record: `<kind>.<id>` (the name of its file in earlier releases, without `.json`). */
+function recordKey (h: ParsedHandle): string {
+  return `${h.kind}.${h.id}`
+}
+
+const RECORD_KEY = /^([a-z0-9-]+)\.([A-Za-z0-9_-]{22})$/
+const RECORD_FILE = /^([a-z0-9-]+\.[A-Za-z0-9_-]{22})\.json$/
+
+async function exists (path: string): Promise<boolean> {
+  try {
+    await stat(path)
+    return true
+  } catch (err) {
+    if (isErrnoCode(err, 'ENOENT')) return false
+    throw err
+  }
+}
+
+function handleOfKey (key: string): string | undefined {
+  const m = RECORD_KEY.exec(key)
+  if (m === null) return undefined
+  const handle = `ks1:${m[1] as string}:${m[2] as string}`
+  return isHandle(handle) ? handle : undefined
+}
+
 export class RecordStore {
   readonly dir: string
+  readonly #location: string
+  #db: Level<string, Uint8Array> | undefined
+  #creating: Promise<Level<string, Uint8Array>> | undefined
+  #open = false
 
   constructor (dir: string) {
     this.dir = dir
+    this.#location = join(dir, 'records')
   }
 
-  /** Creates the directory (0700) or checks that an existing one is private. */
-  async init (): Promise<void> {
+  /**
+   * Creates the directory (0700) or checks that an existing one is private; opens nothing. Returns
+   * whether the store holds records — its database exists, or record files of earlier releases
+   * wait to be moved —, which is what the sealer must know (a missing KEK is then an error).
+   */
+  async init (): Promise<boolean> {
     await ensurePrivateDir(this.dir)
+    return await exists(this.#location) || (await this.#recordFiles()).length > 0
   }
 
-  #path (h: ParsedHandle): string {
-    return join(this.dir, `${h.kind}.${h.id}.json`)
+  /**
+   * Opens the database when there is one (KeyStoreLockedError while another store, in this process
+   * or another, has it open) and moves the record files of earlier releases into it. A store with
+   * neither creates its database at its first `put`. Idempotent while open.
+   */
+  async open (): Promise<void> {
+    if (this.#open) return
+    await ensurePrivateDir(this.dir)
+    const files = await this.#recordFiles()
+    if (files.length > 0 || await exists(this.#location)) {
+      const db = await this.#openDb()
+      try {
+        await this.#moveFiles(db, files)
+      } catch (err) {
+        await db.close()
+        throw err
+      }
+      this.#db = db
+    }
+    this.#open = true
+  }
+
+  /** Closes the database; `open` opens it again. */
+  async close (): Promise<void> {
+    this.#open = false
+    const db = this.#db ?? await this.#creating?.catch(() => undefined)
+    this.#db = undefined
+    this.#creating = undefined
+    await db?.close()
+  }
+
+  async #openDb (): Promise<Level<string, Uint8Array>> {
+    await ensurePrivateDir(this.#location)
+    const db = new Level<string, Uint8Array>(this.#location, { keyEncoding: 'utf8', valueEncoding: 'view' })
+    try {
+      await db.open({ createIfMissing: true, compression: false })
+    } catch (err) {
+      if ((err as { cause?: { code?: string } }).cause?.code === 'LEVEL_LOCKED') {
+        throw new KeyStoreLockedError(`the key store in ${this.dir} is in use (is the node running?)`, { cause: err })
+      }
+      throw err
+    }
+    return db
+  }
+
+  async #recordFiles (): Promise<Array<{ readonly name: string, readonly key: string }>> {
+    return (await listDir(this.dir)).flatMap((name) => {
+      const m = RECORD_FILE.exec(name)
+      return m !== null && handleOfKey(m[1] as string) !== undefined ? [{ name, key: m[1] as string }] : []
+    })
+  }
+
+  async #moveFiles (db: Level<string, Uint8Array>, files: ReadonlyArray<{ readonly name: string, readonly key: string }>): Promise<void> {
+    if (files.length === 0) return
+    const ops = await Promise.all(files.map(async (f) => ({ type: 'put' as const, key: f.key, value: new Uint8Array(await readFile(join(this.dir, f.name))) })))
+    await db.batch(ops, { sync: true })
+    for (const f of files) await unlink(join(this.dir, f.name))
+    await fsyncDir(this.dir)
+  }
+
+  /** The database, undefined while none was created; KeyStoreNotStartedError when closed. */
+  #current (options?: AbortOptions): Level<string, Uint8Array> | undefined {
+    options?.signal?.throwIfAborted()
+    if (!this.#open) throw new KeyStoreNotStartedError()
+    return this.#db
+  }
+
+  /** The database for a write, created at the first one. */
+  async #forWrite (options?: AbortOptions): Promise<Level<string, Uint8Array>> {
+    const db = this.#current(options)
+    if (db !== undefined) return db
+    this.#creating ??= this.#openDb().then((created) => { this.#db = created; this.#creating = undefined; return created })
+    return await this.#creating
   }
 
   async put (record: SealedRecord, options?: AbortOptions): Promise<void> {
-    const h = parseHandle(record.handle)
-    await writeFileAtomic(this.#path(h), encodeRecord(record), options)
+    const db = await this.#forWrite(options)
+    await db.put(recordKey(parseHandle(record.handle)), encodeRecord(record), { sync: true })
   }
 
+  /** The record of `h`, decoded (TamperedRecordError) and checked to be `h`'s; UnknownHandleError when absent. */
   async get (h: ParsedHandle, options?: AbortOptions): Promise<SealedRecord> {
-    options?.signal?.throwIfAborted()
-    let bytes: Uint8Array
-    try {
-      bytes = await readFile(this.#path(h), { signal: options?.signal })
-    } catch (err) {
-      if (isErrnoCode(err, 'ENOENT')) throw new UnknownHandleError(undefined, { cause: err })
-      throw err
-    }
-    return decodeRecord(bytes, h)
+    return decodeRecord(await this.getBytes(h, options), h)
+  }
+
+  /** The stored bytes of `h`'s record, as they are (a backup carries them; they are sealed); UnknownHandleError when absent. */
+  async getBytes (h: ParsedHandle, options?: AbortOptions): Promise<Uint8Array> {
+    const bytes = await this.#current(options)?.get(recordKey(h))
+    if (bytes === undefined) throw new UnknownHandleError()
+    return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  }
+
+  /**
+   * Stores `bytes` as `h`'s record without decoding them: what `get` reads back is decoded and
+   * authenticated then. For records that come as bytes (tests that tamper with a record).
+   */
+  async putBytes (h: ParsedHandle, bytes: Uint8Array, options?: AbortOptions): Promise<void> {
+    await (await this.#forWrite(options)).put(recordKey(h), bytes, { sync: true })
   }
 
   async delete (h: ParsedHandle, options?: AbortOptions): Promise<void> {
-    options?.signal?.throwIfAborted()
-    try {
-      await unlinkDurable(this.#path(h))
-    } catch (err) {
-      if (isErrnoCode(err, 'ENOENT')) throw new UnknownHandleError(undefined, { cause: err })
-      throw err
-    }
+    const db = this.#current(options)
+    const key = recordKey(h)
+    if (db === undefined || await db.get(key) === undefined) throw new UnknownHandleError()
+    await db.del(key, { sync: true })
   }
 
-  /** Handles of every record file, sorted (temp files and other files are ignored). */
+  /** Handles of every record, sorted. */
   async list (options?: AbortOptions): Promise<string[]> {
-    options?.signal?.throwIfAborted()
+    const db = this.#current(options)
     const out: string[] = []
-    for (const name of await listDir(this.dir)) {
-      const m = /^([a-z0-9-]+)\.([A-Za-z0-9_-]{22})\.json$/.exec(name)
-      if (m === null) continue
-      const handle = `ks1:${m[1]}:${m[2]}`
-      if (isHandle(handle)) out.push(handle) // other names are not records of ours
+    if (db === undefined) return out
+    for await (const key of db.keys()) {
+      const handle = handleOfKey(key)
+      if (handle !== undefined) out.push(handle)
     }
     return out.sort()
   }

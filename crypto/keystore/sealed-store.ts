@@ -1,6 +1,6 @@
 // SealedKeyStore: the KeyStore operations common to both backends, over a Sealer (the backend's
 // key-encryption key: a software AES-256 key, or an AES-256 key inside a PKCS#11 token) and a
-// RecordStore (one wrapped record per handle on disk).
+// RecordStore (one wrapped record per handle, in a LevelDB of the key store directory).
 //
 // Guarantees: a secret exists in clear only in process memory, only while an operation needs it
 // (generate/import until it is sealed; use/secp256k1*/release/publicPart for the duration of the
@@ -73,16 +73,31 @@ export class SealedKeyStore implements KeyStore {
   async start (options?: StartOptions): Promise<void> {
     if (this.#started) return
     options?.signal?.throwIfAborted()
-    await this.#records.init()
-    const hasRecords = options?.existingKek === true || (await this.#records.list(options)).length > 0
-    await this.#sealer.start({ hasRecords }, options)
+    // The sealer first: a store that cannot unlock its KEK (wrong PIN or passphrase) opens no records.
+    const hasRecords = await this.#records.init()
+    await this.#sealer.start({ hasRecords: options?.existingKek === true || hasRecords }, options)
+    try {
+      await this.#records.open()
+    } catch (err) {
+      await this.#sealer.stop()
+      throw err
+    }
     this.#started = true
   }
 
   async stop (): Promise<void> {
     if (!this.#started) return
     this.#started = false
-    await this.#sealer.stop()
+    try {
+      await this.#sealer.stop()
+    } finally {
+      await this.#records.close()
+    }
+  }
+
+  /** The records (tests that tamper with one reach them here). */
+  get records (): RecordStore {
+    return this.#records
   }
 
   #check (options?: AbortOptions): void {
@@ -216,5 +231,12 @@ export class SealedKeyStore implements KeyStore {
   async list (options?: AbortOptions): Promise<string[]> {
     this.#check(options)
     return await this.#records.list(options)
+  }
+
+  async exportRecords (options?: AbortOptions): Promise<Array<{ readonly handle: string, readonly bytes: Uint8Array }>> {
+    this.#check(options)
+    const out: Array<{ handle: string, bytes: Uint8Array }> = []
+    for (const handle of await this.#records.list(options)) out.push({ handle, bytes: await this.#records.getBytes(parseHandle(handle), options) })
+    return out
   }
 }

@@ -111,4 +111,9 @@ export interface KeyStore {
   openBlob (aad: Uint8Array, blob: SealedBlob, options?: AbortOptions): Promise<Uint8Array>
   /** Every stored handle, sorted. */
   list (options?: AbortOptions): Promise<string[]>
+  /**
+   * Every record as stored, by handle (sorted): sealed under the KEK, so useless without it — the
+   * key store part of a node backup. Nothing is unwrapped.
+   */
+  exportRecords (options?: AbortOptions): Promise<Array<{ readonly handle: string, readonly bytes: Uint8Array }>>
 }

@@ -10,9 +10,12 @@
 // running node's memory: at rest in the home they are sealed by its key store (keys/node.sealed),
 // which a restored home may not share; writeHome seals them under the restored home's key store
 // and never writes them in clear. The other files are copied byte for byte from the home: the
-// identity document, the configuration, and the key store directory — for the software backend its KEK file and every wrapped record, so handles
-// recorded anywhere stay valid; for PKCS#11 the records only (the token's KEK never leaves the
-// token: restoring needs the same token, or the HSM's own backup). The log (data/), the API token
+// identity document, the configuration and the key store directory's files (for the software
+// backend its KEK file). Every wrapped record of the key store is in the bundle as
+// `keystore/<kind>.<id>.json` — the record's bytes, sealed, as the key store exports them — so
+// handles recorded anywhere stay valid; a restored home's key store moves those files into its
+// records at its first start (crypto/keystore/records.ts). For PKCS#11 the token's KEK never leaves
+// the token: restoring needs the same token, or the HSM's own backup. The log (data/), the API token
 // and the admin socket are not in a backup: a restored node gets a fresh token, and its log comes
 // back from the peers that replicate it (backup-replication.ts, backup-recover.ts; backup-restore.ts
 // says what is and is not recovered).
@@ -30,6 +33,7 @@ import { exists, writeFileAtomic } from '../fs.ts'
 import { createApiToken } from '../api/token.ts'
 import { homePaths, openHome, sealHomeKeys, type LoadedHome, type UnsealOptions } from '../home.ts'
 import { decodePlainKeyFile, encodePlainKeyFile } from '../node-keys.ts'
+import type { KeyStore } from '../../crypto/index.ts'
 import { BackupError } from './safeguard-errors.ts'
 
 export const BACKUP_VERSION = 1
@@ -66,8 +70,8 @@ export function parseBackupLabel (label: string): BackupLabel | undefined {
   return part <= parts && parts <= MAX_PARTS ? { backup: m[1] as string, part, parts } : undefined
 }
 
-/** The bundle of a home (read from disk now). */
-export async function collectBundle (home: LoadedHome, now = Date.now()): Promise<BackupBundle> {
+/** The bundle of a home (read from disk now) and of its running key store's records. */
+export async function collectBundle (home: LoadedHome, keystore: Pick<KeyStore, 'exportRecords'>, now = Date.now()): Promise<BackupBundle> {
   const p = home.paths
   const files: Record<string, Uint8Array> = {}
   const read = async (path: string): Promise<Uint8Array> => new Uint8Array(await readFile(path))
@@ -80,6 +84,10 @@ export async function collectBundle (home: LoadedHome, now = Date.now()): Promis
     if (name.startsWith('.') || name.endsWith('.tmp') || !FILE_NAME.test(`keystore/${name}`)) continue
     const path = join(p.keystoreDir, name)
     if ((await stat(path)).isFile()) files[`keystore/${name}`] = await read(path)
+  }
+  for (const { handle, bytes } of await keystore.exportRecords()) {
+    const [, kind, id] = handle.split(':')
+    files[`keystore/${kind as string}.${id as string}.json`] = bytes
   }
   return { identity: home.keys.identity.cid, name: home.config.name, created: now, keystore: home.config.keystore.backend, files }
 }

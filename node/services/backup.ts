@@ -13,7 +13,7 @@
 // release of every part, recovers them, and hands them sealed to the restoring CLI. The node's log
 // is not in the bundle: from the backup on, the fiduciaries keep a copy of it (backup-replication.ts).
 import type { CID } from 'multiformats/cid'
-import { randomBytes, toHex, wipe } from '../../crypto/index.ts'
+import { randomBytes, toHex, wipe, type KeyStore } from '../../crypto/index.ts'
 import { entriesOf } from '../../protocol/custody/order-map.ts'
 import { depositView, type DepositView } from '../../protocol/safeguard/queries.ts'
 import type { LoadedHome } from '../home.ts'
@@ -25,6 +25,8 @@ import { UnknownBackupError } from './safeguard-errors.ts'
 
 export interface BackupComponents {
   readonly home: LoadedHome
+  /** The node's key store: its records go into the bundle. */
+  readonly keystore: Pick<KeyStore, 'exportRecords'>
   readonly safeguard: SafeguardService
   readonly logger: Logger
 }
@@ -70,7 +72,7 @@ export class Backups {
     if (input.beneficiary.equals(home.keys.identity.cid)) {
       throw new InvalidRequestError('the recovery identity must be another identity than the node backed up (its keys are in the backup)')
     }
-    const bundle = await collectBundle(home)
+    const bundle = await collectBundle(home, this.#c.keystore)
     const bytes = encodeBundle(bundle)
     const id = toHex(randomBytes(16))
     try {

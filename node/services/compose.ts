@@ -104,7 +104,7 @@ export function nodeServices (home: LoadedHome, logger: Logger, init: ServicesIn
       if (keystore === undefined) throw new Error('the safeguard service needs the key store of the custody service')
       const service = new SafeguardService({ node: custodyPort(node), keystore, logger: componentLogger(logger, 'safeguard') }, { roles: home.config.roles, ...safeguard })
       services.safeguard = service
-      services.backups = new Backups({ home, safeguard: service, logger: componentLogger(logger, 'backup') })
+      services.backups = new Backups({ home, keystore, safeguard: service, logger: componentLogger(logger, 'backup') })
       return service
     })
   }

@@ -8,13 +8,13 @@ import { rejects } from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, relative } from 'node:path'
 import pkcs11js from 'pkcs11js'
 import { pkcs11KeyStore, type Pkcs11KeyStoreConfig } from '../../../crypto/keystore/pkcs11.ts'
 import type { KeyStore } from '../../../crypto/keystore/types.ts'
 import { createSoftHsm, hasSoftHsm, type SoftHsm, type SoftHsmToken } from '../../fixtures/softhsm.ts'
 import { toHex } from '../../vectors.ts'
-import { captureLogger, keyStoreSuite, SAMPLE_SECRETS, type KeyStoreHarness } from './suite.ts'
+import { captureLogger, filesUnder, keyStoreSuite, putRecordBytes, recordBytes, SAMPLE_SECRETS, type KeyStoreHarness } from './suite.ts'
 
 const PIN_ENV = 'MILAGRO_TEST_PKCS11_PIN'
 
@@ -101,7 +101,7 @@ if (!hasSoftHsm()) {
 
   async function digestDir (dir: string): Promise<Record<string, string>> {
     const out: Record<string, string> = {}
-    for (const name of (await readdir(dir)).sort()) out[name] = createHash('sha256').update(await readFile(join(dir, name))).digest('hex')
+    for (const file of await filesUnder(dir)) out[relative(dir, file)] = createHash('sha256').update(await readFile(file)).digest('hex')
     return out
   }
 
@@ -240,7 +240,7 @@ if (!hasSoftHsm()) {
       await sa.start()
       assert.is(toHex(await sa.use(x.handle, (s) => s.slice())), toHex(SAMPLE_SECRETS.generic))
       // each token has its own KEK: a record moved between the stores does not open
-      await writeFile(join(b.dir, `generic.${x.handle.split(':')[2]!}.json`), await readFile(join(a.dir, `generic.${x.handle.split(':')[2]!}.json`)))
+      await putRecordBytes(sb, x.handle, await recordBytes(sa, x.handle))
       await rejects(sb.use(x.handle, () => 1), { name: 'TamperedRecordError' })
     } finally {
       await sa.stop()

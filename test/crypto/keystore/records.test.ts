@@ -1,8 +1,8 @@
-// Wrapped-record files: strict decoding, the associated data, atomic 0600 files, listing.
+// Wrapped records: strict decoding, the associated data, the record database, moving the record files of earlier releases.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { rejects } from 'node:assert/strict'
-import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { newHandle, parseHandle } from '../../../crypto/keystore/handle.ts'
@@ -53,31 +53,101 @@ test('recordAad binds handle, kind, alg and public part', () => {
   for (const o of others) assert.is.not(Buffer.from(recordAad(o)).toString(), base)
 })
 
-test('RecordStore: put/get/list/delete, 0600 files in a 0700 directory, unknown → UnknownHandleError', async () => {
+test('RecordStore: put/get/list/delete in a private database; unknown → UnknownHandleError; closed → KeyStoreNotStartedError', async () => {
   const root = await mkdtemp(join(tmpdir(), 'milagro-records-'))
   try {
     const store = new RecordStore(join(root, 'r'))
-    await store.init()
+    await rejects(store.list(), { name: 'KeyStoreNotStartedError' })
+    assert.is(await store.init(), false, 'no records yet')
+    await store.open()
+    await store.open() // idempotent while open
     assert.is((await stat(store.dir)).mode & 0o777, 0o700)
+    assert.equal(await readdir(store.dir), [], 'the database is created at the first record')
+    assert.equal(await store.list(), [])
+    await rejects(store.get(parseHandle(sample().handle)), { name: 'UnknownHandleError' })
     const a = sample()
     const b = { ...sample(), handle: newHandle('generic').handle, kind: 'generic' as const }
-    await store.put(a)
-    await store.put(b)
-    await writeFile(join(store.dir, 'kek.json'), '{}')
-    await writeFile(join(store.dir, 'rsa.AAAAAAAAAAAAAAAAAAAAAA.json'), '{}')
-    await writeFile(join(store.dir, '.generic.AAAAAAAAAAAAAAAAAAAAAA.json.0011.tmp'), '{}')
+    await Promise.all([store.put(a), store.put(b)])
+    assert.is((await stat(join(store.dir, 'records'))).mode & 0o777, 0o700)
     assert.equal(await store.list(), [a.handle, b.handle].sort())
     assert.equal(await store.get(parseHandle(a.handle)), a)
-    for (const name of await readdir(store.dir)) {
-      if (name.startsWith(a.kind) || name.startsWith(b.kind)) assert.is((await stat(join(store.dir, name))).mode & 0o777, 0o600, name)
-    }
+    assert.equal(await store.getBytes(parseHandle(a.handle)), encodeRecord(a))
     await store.delete(parseHandle(a.handle))
     assert.equal(await store.list(), [b.handle])
     await rejects(store.get(parseHandle(a.handle)), { name: 'UnknownHandleError' })
+    await rejects(store.getBytes(parseHandle(a.handle)), { name: 'UnknownHandleError' })
     await rejects(store.delete(parseHandle(a.handle)), { name: 'UnknownHandleError' })
     await rejects(store.put(a, { signal: AbortSignal.abort() }), { name: 'AbortError' })
     assert.equal(await store.list(), [b.handle])
-    assert.not.ok((await readdir(store.dir)).some((n) => n.endsWith('.tmp') && !n.includes('0011')), 'temp file left behind')
+    // Bytes stored as given are decoded (and refused) when read.
+    await store.putBytes(parseHandle(a.handle), new TextEncoder().encode('{"v":1}'))
+    await rejects(store.get(parseHandle(a.handle)), { name: 'TamperedRecordError' })
+    await store.close()
+    await rejects(store.get(parseHandle(b.handle)), { name: 'KeyStoreNotStartedError' })
+    // Persisted across close and open.
+    assert.is(await store.init(), true)
+    await store.open()
+    assert.equal(await store.get(parseHandle(b.handle)), b)
+    await store.close()
+  } finally {
+    await rm(root, { recursive: true, force: true })
+  }
+})
+
+test('RecordStore: a second store on the same directory → KeyStoreLockedError; the first is unaffected', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'milagro-records-'))
+  try {
+    const first = new RecordStore(join(root, 'r'))
+    await first.init()
+    await first.open()
+    const a = sample()
+    await first.put(a)
+    const second = new RecordStore(join(root, 'r'))
+    assert.is(await second.init(), true)
+    await rejects(second.open(), { name: 'KeyStoreLockedError' })
+    await rejects(second.list(), { name: 'KeyStoreNotStartedError' })
+    assert.equal(await first.get(parseHandle(a.handle)), a)
+    await first.close()
+    await second.open()
+    assert.equal(await second.list(), [a.handle])
+    await second.close()
+  } finally {
+    await rm(root, { recursive: true, force: true })
+  }
+})
+
+test('RecordStore: record files of earlier releases are moved into the database at open; other files are left alone', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'milagro-records-'))
+  try {
+    const dir = join(root, 'r')
+    await mkdir(dir, { mode: 0o700 })
+    const a = sample()
+    const b = { ...sample(), handle: newHandle('generic').handle, kind: 'generic' as const }
+    const fileOf = (r: SealedRecord): string => join(dir, `${r.kind}.${r.handle.split(':')[2] as string}.json`)
+    await writeFile(fileOf(a), encodeRecord(a), { mode: 0o600 })
+    await writeFile(fileOf(b), encodeRecord(b), { mode: 0o600 })
+    const others = ['kek.json', 'rsa.AAAAAAAAAAAAAAAAAAAAAA.json', '.generic.AAAAAAAAAAAAAAAAAAAAAA.json.0011.tmp', 'generic.AAAAAAAAAAAAAAAAAAAAAB.json']
+    for (const name of others) await writeFile(join(dir, name), '{}', { mode: 0o600 })
+    const store = new RecordStore(dir)
+    assert.is(await store.init(), true, 'record files are records')
+    assert.equal((await readdir(dir)).length, 6, 'init moves nothing')
+    await store.open()
+    assert.equal(await store.list(), [a.handle, b.handle].sort())
+    assert.equal(await store.get(parseHandle(a.handle)), a)
+    assert.equal(await store.get(parseHandle(b.handle)), b)
+    assert.equal((await readdir(dir)).sort(), [...others, 'records'].sort(), 'record files removed, the rest left')
+    await store.close()
+    // A crash after the batch but before the unlinks leaves a file beside its record: moved again,
+    // and a file's bytes replace the database's.
+    const b2 = { ...b, iv: new Uint8Array(12).fill(9) }
+    await writeFile(fileOf(a), encodeRecord(a), { mode: 0o600 })
+    await writeFile(fileOf(b), encodeRecord(b2), { mode: 0o600 })
+    await store.open()
+    assert.equal(await store.list(), [a.handle, b.handle].sort())
+    assert.equal(await store.get(parseHandle(a.handle)), a)
+    assert.equal(await store.get(parseHandle(b.handle)), b2)
+    assert.not.ok((await readdir(dir)).some((n) => n === `${a.kind}.${a.handle.split(':')[2] as string}.json`))
+    await store.close()
   } finally {
     await rm(root, { recursive: true, force: true })
   }

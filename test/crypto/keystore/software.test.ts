@@ -7,10 +7,10 @@ import { rejects } from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, relative } from 'node:path'
 import { softwareKeyStore, type SoftwareKeyStoreConfig } from '../../../crypto/keystore/software.ts'
 import type { KeyStore } from '../../../crypto/keystore/types.ts'
-import { captureLogger, keyStoreSuite, SAMPLE_SECRETS, type KeyStoreHarness } from './suite.ts'
+import { captureLogger, filesUnder, keyStoreSuite, SAMPLE_SECRETS, type KeyStoreHarness } from './suite.ts'
 
 const PASS_ENV = 'MILAGRO_TEST_KEYSTORE_PASSPHRASE'
 process.env[PASS_ENV] = 'correct horse battery staple'
@@ -36,7 +36,7 @@ keyStoreSuite('software, scrypt passphrase KEK', async () => await harness({ pas
 
 async function digestDir (dir: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {}
-  for (const name of (await readdir(dir)).sort()) out[name] = createHash('sha256').update(await readFile(join(dir, name))).digest('hex')
+  for (const file of await filesUnder(dir)) out[relative(dir, file)] = createHash('sha256').update(await readFile(file)).digest('hex')
   return out
 }
 
@@ -128,16 +128,17 @@ test('key material: weak scrypt, insecure key file, missing KEK and a foreign ke
   } finally { await weak.cleanup(); await h.cleanup(); await other.cleanup() }
 })
 
-test('modes: directory 0700, every file 0600; a group-readable directory is refused', async () => {
+test('modes: directories 0700, the KEK file 0600; a group-readable directory is refused', async () => {
   const h = await harness({ passphrase: { env: PASS_ENV }, scrypt: FAST_SCRYPT })
   const loose = await harness()
   try {
     await withStarted(h.open(), async (s) => { await s.generate('bn254-scalar'); await s.generate('generic') })
     assert.is((await stat(h.dir)).mode & 0o777, 0o700)
-    const names = await readdir(h.dir)
-    assert.is(names.length, 3)
-    for (const name of names) assert.is((await stat(join(h.dir, name))).mode & 0o777, 0o600, name)
-    assert.not.ok(names.some((n) => n.endsWith('.tmp')), 'temp file left behind')
+    const names = (await readdir(h.dir)).sort()
+    assert.equal(names, ['kek.json', 'records'])
+    assert.is((await stat(join(h.dir, 'kek.json'))).mode & 0o777, 0o600)
+    // The records' database: a private directory (its files have LevelDB's modes and hold sealed records only).
+    assert.is((await stat(join(h.dir, 'records'))).mode & 0o777, 0o700)
 
     await mkdir(loose.dir, { mode: 0o755 })
     await chmod(loose.dir, 0o755)

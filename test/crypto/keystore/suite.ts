@@ -5,7 +5,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { rejects } from 'node:assert/strict'
 import { createHash } from 'node:crypto'
-import { copyFile, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises'
+import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { secp256k1 } from '@noble/curves/secp256k1.js'
 import { Aes256Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from '@hpke/core'
@@ -13,6 +13,9 @@ import { Chacha20Poly1305 } from '@hpke/chacha20poly1305'
 import { open as hpkeOpen } from '../../../crypto/hpke.ts'
 import { generateKeyAgreementKeyPair } from '../../../crypto/x25519.ts'
 import type { KeyStore, KeyStoreLogger, SecretKind } from '../../../crypto/keystore/types.ts'
+import { parseHandle } from '../../../crypto/keystore/handle.ts'
+import type { RecordStore } from '../../../crypto/keystore/records.ts'
+import { SealedKeyStore } from '../../../crypto/keystore/sealed-store.ts'
 import { BLS12_381_R, BN254_R, MAX_GENERIC_SECRET_BYTES, SECP256K1_N, secretCommitment } from '../../../crypto/keystore/kinds.ts'
 import { toHex } from '../../vectors.ts'
 
@@ -73,10 +76,20 @@ const MALFORMED_HANDLES: readonly unknown[] = [
   `ks1:secp256k1:AAAAAAAAAAAAAAAAAAAAA+`, `KS1:secp256k1:${ID}`, 42, undefined, null, { handle: `ks1:generic:${ID}` }
 ]
 
-/** The record file of a handle (format documented in crypto/keystore/records.ts). */
-export function recordPath (dir: string, handle: string): string {
-  const [, kind, id] = handle.split(':')
-  return join(dir, `${kind}.${id}.json`)
+/** The record database of a store (format documented in crypto/keystore/records.ts): where a test tampers with a record. */
+function recordsOf (store: KeyStore): RecordStore {
+  if (!(store instanceof SealedKeyStore)) throw new TypeError('not a SealedKeyStore')
+  return store.records
+}
+
+/** The stored bytes of a handle's record. */
+export async function recordBytes (store: KeyStore, handle: string): Promise<Uint8Array> {
+  return await recordsOf(store).getBytes(parseHandle(handle))
+}
+
+/** Stores `bytes` as a handle's record, as they are. */
+export async function putRecordBytes (store: KeyStore, handle: string, bytes: Uint8Array): Promise<void> {
+  await recordsOf(store).putBytes(parseHandle(handle), bytes)
 }
 
 export async function filesUnder (dir: string): Promise<string[]> {
@@ -277,7 +290,7 @@ export function keyStoreSuite (name: string, factory: KeyStoreHarnessFactory): v
     const bSecret = await secretOf(store, b.handle)
     await store.destroy(a.handle)
     assert.equal(await store.list(), [b.handle])
-    await rejects(stat(recordPath(h.dir, a.handle)), { code: 'ENOENT' })
+    await rejects(recordBytes(store, a.handle), { name: 'UnknownHandleError' })
     const before = await snapshot(store, h.dir)
     await rejects(store.use(a.handle, () => 1), { name: 'UnknownHandleError' })
     await rejects(store.publicPart(a.handle), { name: 'UnknownHandleError' })
@@ -331,43 +344,43 @@ export function keyStoreSuite (name: string, factory: KeyStoreHarnessFactory): v
     await store.start() // after.each stops it
   })
 
-  t('a tampered record (any byte flipped) → TamperedRecordError; the others still work', async ({ store, h }) => {
+  t('a tampered record (any byte flipped) → TamperedRecordError; the others still work', async ({ store }) => {
     const a = await store.generate('secp256k1')
     const b = await store.import('generic', SAMPLE_SECRETS.generic)
-    const path = recordPath(h.dir, a.handle)
-    const original = await readFile(path)
+    const original = await recordBytes(store, a.handle)
     for (let i = 0; i < original.length; i++) {
-      const tampered = Buffer.from(original)
-      tampered[i] = tampered[i]! ^ 0x01
-      await writeFile(path, tampered)
+      const tampered = original.slice()
+      tampered[i] = (tampered[i] as number) ^ 0x01
+      await putRecordBytes(store, a.handle, tampered)
       await rejects(store.use(a.handle, () => 1), { name: 'TamperedRecordError' }, `byte ${i}`)
       await rejects(store.publicPart(a.handle), { name: 'TamperedRecordError' }, `byte ${i}`)
       if (i % 64 === 0) assert.is(toHex(await secretOf(store, b.handle)), toHex(SAMPLE_SECRETS.generic))
     }
-    await writeFile(path, original.subarray(0, original.length - 1))
+    await putRecordBytes(store, a.handle, original.subarray(0, original.length - 1))
     await rejects(store.use(a.handle, () => 1), { name: 'TamperedRecordError' }, 'truncated')
-    await writeFile(path, original)
+    await putRecordBytes(store, a.handle, original)
     assert.is(toHex(await store.publicPart(a.handle)), toHex(a.publicPart))
   })
 
-  t('a record moved to another handle is rejected', async ({ store, h }) => {
+  t('a record moved to another handle is rejected', async ({ store }) => {
     const a = await store.generate('secp256k1')
     const b = await store.generate('secp256k1')
     const g = await store.generate('generic')
-    const bOriginal = await readFile(recordPath(h.dir, b.handle))
-    await copyFile(recordPath(h.dir, a.handle), recordPath(h.dir, b.handle))
+    const bOriginal = await recordBytes(store, b.handle)
+    await putRecordBytes(store, b.handle, await recordBytes(store, a.handle))
     await rejects(store.use(b.handle, () => 1), { name: 'TamperedRecordError' }, 'copied over another handle')
     await rejects(store.publicPart(b.handle), { name: 'TamperedRecordError' })
-    // …also when the handle inside the file is rewritten to match (the AAD still binds the original)
-    const rewritten = (await readFile(recordPath(h.dir, a.handle), 'utf8')).replaceAll(a.handle, b.handle)
-    await writeFile(recordPath(h.dir, b.handle), rewritten)
+    // …also when the handle inside the record is rewritten to match (the AAD still binds the original)
+    const rewritten = new TextEncoder().encode(new TextDecoder().decode(await recordBytes(store, a.handle)).replaceAll(a.handle, b.handle))
+    await putRecordBytes(store, b.handle, rewritten)
     await rejects(store.use(b.handle, () => 1), { name: 'TamperedRecordError' }, 'handle rewritten')
-    await writeFile(recordPath(h.dir, b.handle), bOriginal)
-    // a generic record renamed into a secp256k1 handle's file
+    await putRecordBytes(store, b.handle, bOriginal)
+    // a generic record moved to a secp256k1 handle
     const fresh = `ks1:secp256k1:${g.handle.split(':')[2]!}`
-    await rename(recordPath(h.dir, g.handle), recordPath(h.dir, fresh))
+    await putRecordBytes(store, fresh, await recordBytes(store, g.handle))
+    await store.destroy(g.handle)
     assert.ok((await store.list()).includes(fresh))
-    await rejects(store.use(fresh, () => 1), { name: 'TamperedRecordError' }, 'renamed across kinds')
+    await rejects(store.use(fresh, () => 1), { name: 'TamperedRecordError' }, 'moved across kinds')
     await rejects(store.use(g.handle, () => 1), { name: 'UnknownHandleError' })
     assert.is(toHex(await store.publicPart(a.handle)), toHex(a.publicPart))
     assert.is(toHex(await store.publicPart(b.handle)), toHex(b.publicPart))
@@ -385,11 +398,17 @@ export function keyStoreSuite (name: string, factory: KeyStoreHarnessFactory): v
     await store.stop()
     await store.start()
     const files = await filesUnder(h.dir)
-    assert.ok(files.length >= 8, 'records were written')
-    for (const f of files) {
-      const content = (await readFile(f)).toString('latin1')
+    const contents = await Promise.all(files.map(async (f) => (await readFile(f)).toString('latin1')))
+    // The scan reaches the records: each one's sealed bytes are in some file.
+    const records = await store.list()
+    assert.ok(records.length >= 8, 'records were written')
+    for (const handle of records) {
+      const sealed = Buffer.from(await recordBytes(store, handle)).toString('latin1')
+      assert.ok(contents.some((c) => c.includes(sealed)), `the record of ${handle} is in no file`)
+    }
+    for (const [i, content] of contents.entries()) {
       for (const s of secrets) {
-        for (const enc of encodings(s)) assert.not.ok(content.includes(enc), `secret found in ${f}`)
+        for (const enc of encodings(s)) assert.not.ok(content.includes(enc), `secret found in ${files[i] as string}`)
       }
     }
     const log = h.logs.join('\n')
@@ -421,7 +440,7 @@ export function keyStoreSuite (name: string, factory: KeyStoreHarnessFactory): v
     for (const [what, a, b] of bad) await rejects(store.openBlob(a, b), { name: 'TamperedRecordError' }, what)
     // A stored record's ciphertext does not open as a blob under its own record aad (separate domains).
     const stored = await store.import('generic', secret)
-    const record = JSON.parse(await readFile(recordPath(h.dir, stored.handle), 'utf8')) as { iv: string, ct: string, alg: string }
+    const record = JSON.parse(new TextDecoder().decode(await recordBytes(store, stored.handle))) as { iv: string, ct: string, alg: string }
     const recordAsBlob = { alg: record.alg, iv: new Uint8Array(Buffer.from(record.iv, 'base64url')), ciphertext: new Uint8Array(Buffer.from(record.ct, 'base64url')) }
     const { recordAad } = await import('../../../crypto/keystore/records.ts')
     await rejects(store.openBlob(recordAad({ handle: stored.handle, kind: 'generic', alg: record.alg, publicPart: stored.publicPart }), recordAsBlob), { name: 'TamperedRecordError' })

@@ -6,8 +6,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as dagCbor from '@ipld/dag-cbor'
 import { CID } from 'multiformats/cid'
-import { concatBytes, randomBytes } from '../../../crypto/index.ts'
-import { initHome, loadHome } from '../../../node/home.ts'
+import { concatBytes, randomBytes, type KeyStore } from '../../../crypto/index.ts'
+import { initHome, loadHome, type LoadedHome } from '../../../node/home.ts'
+import { silentLogger } from '../../../node/logger.ts'
+import { keyStoreFor } from '../../../node/services/keystore.ts'
 import { encodePlainKeyFile } from '../../../node/node-keys.ts'
 import {
   backupLabel, collectBundle, decodeBundle, encodeBundle, MAX_PARTS, parseBackupLabel, partsOf, writeHome
@@ -37,16 +39,37 @@ test('parts: at most one safeguarded secret each, joined back to the same bytes;
   assert.throws(() => partsOf(new Uint8Array(MAX_PARTS * MAX_SECRET_BYTES + 1)), (e: Error) => e.name === 'BackupError')
 })
 
-test('a home\'s bundle holds its keys, identity, config and key store files; written back it loads as the same node', async () => {
+/** Runs `fn` with `home`'s key store started. */
+async function withKeyStore<T> (home: LoadedHome, fn: (keystore: KeyStore) => Promise<T>): Promise<T> {
+  const keystore = keyStoreFor(home, silentLogger())
+  await keystore.start({ existingKek: true })
+  try {
+    return await fn(keystore)
+  } finally {
+    await keystore.stop()
+  }
+}
+
+test('a home\'s bundle holds its keys, identity, config, key store files and records; written back it loads as the same node', async () => {
   const dir = await tempDir()
   try {
     const home = await initHome(join(dir, 'a'), { name: 'bundled', listen: ['/ip4/127.0.0.1/tcp/0'] })
     await mkdir(home.paths.keystoreDir, { recursive: true, mode: 0o700 })
-    await writeFile(join(home.paths.keystoreDir, 'generic.AAAAAAAAAAAAAAAAAAAAAA.json'), '{"v":1}', { mode: 0o600 })
+    // A record file of an earlier release (the key store moves it into its records when it starts), and a temp file.
+    const legacy = new TextEncoder().encode('{"v":1}')
+    await writeFile(join(home.paths.keystoreDir, 'generic.AAAAAAAAAAAAAAAAAAAAAA.json'), legacy, { mode: 0o600 })
     await writeFile(join(home.paths.keystoreDir, '.generic.x.tmp'), 'partial', { mode: 0o600 })
-    const bundle = await collectBundle(home, 1_700_000_000_000)
-    // The node keys travel in clear inside the bundle (sealed at rest in the home), with the key store's KEK files.
-    assert.equal(Object.keys(bundle.files).sort(), ['config.json', 'identity.cbor', 'keys/node.json', 'keystore/generic.AAAAAAAAAAAAAAAAAAAAAA.json', 'keystore/kek.json', 'keystore/kek.key'])
+    const bundle = await withKeyStore(home, async (keystore) => {
+      await keystore.import('generic', Uint8Array.of(1, 2, 3))
+      return await collectBundle(home, keystore, 1_700_000_000_000)
+    })
+    const records = await withKeyStore(home, async (keystore) => await keystore.exportRecords())
+    assert.is(records.length, 2)
+    // The node keys travel in clear inside the bundle (sealed at rest in the home), with the key store's KEK files and records.
+    const recordFiles = records.map((r) => `keystore/${r.handle.split(':')[1] as string}.${r.handle.split(':')[2] as string}.json`)
+    assert.equal(Object.keys(bundle.files).sort(), ['config.json', 'identity.cbor', 'keys/node.json', ...recordFiles, 'keystore/kek.json', 'keystore/kek.key'].sort())
+    for (const [i, r] of records.entries()) assert.equal(bundle.files[recordFiles[i] as string], r.bytes)
+    assert.equal(bundle.files['keystore/generic.AAAAAAAAAAAAAAAAAAAAAA.json'], legacy)
     assert.equal(bundle.files['keys/node.json'], encodePlainKeyFile(home.keys))
     const back = decodeBundle(encodeBundle(bundle))
     assert.ok(back.identity.equals(home.keys.identity.cid))
@@ -59,7 +82,15 @@ test('a home\'s bundle holds its keys, identity, config and key store files; wri
     assert.is((await stat(restored.paths.keysPath)).mode & 0o777, 0o600)
     assert.equal(await readdir(join(target, 'keys')), ['node.sealed'], 'restored sealed, never in clear')
     assert.equal(restored.keys.signingSecretKey, home.keys.signingSecretKey)
-    assert.is((await stat(join(restored.paths.keystoreDir, 'generic.AAAAAAAAAAAAAAAAAAAAAA.json'))).mode & 0o777, 0o600)
+    // The restored key store holds the same records (the bundle's record files were moved into them) and opens them.
+    const restoredRecords = await withKeyStore(restored, async (keystore) => {
+      const out = await keystore.exportRecords()
+      const imported = records.find((r) => r.handle !== 'ks1:generic:AAAAAAAAAAAAAAAAAAAAAA')?.handle as string
+      assert.equal(await keystore.use(imported, (s) => s.slice()), Uint8Array.of(1, 2, 3))
+      return out
+    })
+    assert.equal(restoredRecords, records)
+    assert.equal((await readdir(restored.paths.keystoreDir)).filter((n) => n.endsWith('.json') && n !== 'kek.json'), [], 'record files moved into the records')
     assert.is((await stat(restored.paths.dir)).mode & 0o777, 0o700)
     assert.not.equal(await readFile(restored.paths.apiTokenPath, 'utf8'), await readFile(home.paths.apiTokenPath, 'utf8'), 'a fresh API token')
     await rejects(writeHome(back, target), { name: 'BackupError' })
@@ -74,7 +105,7 @@ test('writeHome seals the keys under the restored home\'s key store; when it can
   try {
     process.env[env] = 'right'
     const home = await initHome(join(dir, 'a'), { name: 'locked', listen: ['/ip4/127.0.0.1/tcp/0'], keystore: { backend: 'software', passphraseEnv: env } })
-    const bundle = decodeBundle(encodeBundle(await collectBundle(home)))
+    const bundle = decodeBundle(encodeBundle(await withKeyStore(home, async (keystore) => await collectBundle(home, keystore))))
     const target = join(dir, 'b')
     process.env[env] = 'wrong'
     await rejects(writeHome(bundle, target), (e: Error) => e.name === 'NodeKeysLockedError' && (e.cause as Error).name === 'WrongPassphraseError')

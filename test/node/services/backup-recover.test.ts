@@ -10,6 +10,7 @@ import { on } from 'node:events'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { KeyStore } from '../../../crypto/index.ts'
 import { loadHome } from '../../../node/home.ts'
 import { collectBundle, writeHome } from '../../../node/services/backup-bundle.ts'
 import { recoverOwnLog } from '../../../node/services/backup-recover.ts'
@@ -68,7 +69,7 @@ test('forged copy rejected and named, stale copy imported and audited, the rest 
     assert.ok(staleHead !== undefined && lostHead !== undefined && lostHead.seq > staleHead.seq)
 
     // The loss; O's home files (what a backup holds) are rebuilt on a fresh home.
-    const bundle = await collectBundle(O.node.home)
+    const bundle = await collectBundle(O.node.home, O.services.keystore as KeyStore)
     const last = await O.node.log.get(lostHead.seq)
     await O.node.stop()
     // R2's copy gets a forged entry past O's head, once O is gone (written into its store

@@ -83,6 +83,7 @@ if (!skippedWithoutSoftHsm('two nodes on one SoftHSM2 token in one process: each
 
   test('a key store with a wrong PIN started while another store of the process is logged in to the token: WrongPinError; a wrong PIN after the last logout too', async () => {
     const [first, second] = homes as [Pkcs11Home, Pkcs11Home]
+    await running?.node.stop() // its key store has the first home's records open: `right` opens them below
     const right = keyStoreFor(await openHome(first.dir), silentLogger())
     const wrongEnv = 'MILAGRO_TEST_PIN_SHARED_WRONG'
     process.env[wrongEnv] = token.pin === '1234567890' ? '0987654321' : '1234567890'

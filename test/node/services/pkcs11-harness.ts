@@ -111,7 +111,8 @@ export function recordingKeyStore (inner: KeyStore, owner: string, recorded: Sec
     destroy: async (handle, options) => { await inner.destroy(handle, options) },
     sealBlob: async (aad, plaintext, options) => await inner.sealBlob(aad, plaintext, options),
     openBlob: async (aad, blob, options) => await inner.openBlob(aad, blob, options),
-    list: async (options) => await inner.list(options)
+    list: async (options) => await inner.list(options),
+    exportRecords: async (options) => await inner.exportRecords(options)
   }
 }
 
@@ -157,10 +158,11 @@ export async function startPkcs11Network (homes: readonly Pkcs11Home[], init: Se
   return nodes
 }
 
-/** The `alg` of the wrapped record of `handle` in `n`'s key store directory (`<kind>.<id>.json`). */
+/** The `alg` of the wrapped record of `handle` in `n`'s key store, as stored. */
 export async function recordAlg (n: CustodyNode, handle: string): Promise<string> {
-  const [, kind, id] = handle.split(':')
-  const record = JSON.parse(await readFile(join(n.node.home.paths.keystoreDir, `${kind ?? ''}.${id ?? ''}.json`), 'utf8')) as { alg?: unknown }
+  const stored = (await n.services.keystore?.exportRecords())?.find((r) => r.handle === handle)
+  if (stored === undefined) throw new Error(`no record ${handle}`)
+  const record = JSON.parse(new TextDecoder().decode(stored.bytes)) as { alg?: unknown }
   return String(record.alg)
 }
 
