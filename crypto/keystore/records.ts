@@ -180,7 +180,9 @@ export class RecordStore {
     await ensurePrivateDir(this.#location)
     const db = new Level<string, Uint8Array>(this.#location, { keyEncoding: 'utf8', valueEncoding: 'view' })
     try {
-      await db.open({ createIfMissing: true, compression: false })
+      // Records are a few hundred bytes and read one at a time: a small cache and write buffer
+      // (LevelDB's defaults, 8 and 4 MiB, are sized for bulk data; a node has several databases).
+      await db.open({ createIfMissing: true, compression: false, cacheSize: 1024 * 1024, writeBufferSize: 1024 * 1024 })
     } catch (err) {
       if ((err as { cause?: { code?: string } }).cause?.code === 'LEVEL_LOCKED') {
         throw new KeyStoreLockedError(`the key store in ${this.dir} is in use (is the node running?)`, { cause: err })
