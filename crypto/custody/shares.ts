@@ -12,14 +12,29 @@
 // accept a public share only with a valid proof of possession for its order context.
 // Scalars are JS bigints: memory holding them cannot be wiped, and bigint addition is not
 // guaranteed constant-time (see the README's Security section).
-import { equalBytes } from '../bytes.ts'
+import { concatBytes, equalBytes } from '../bytes.ts'
 import { CommitmentMismatchError } from '../errors.ts'
 import { addPoints, addPointsUncompressed } from '../libsecp256k1.ts'
-import { compressComputed, CURVE_ORDER, decodePublicKey, decodeSecretKey, encodeSecretKey, publicKeyOfScalar } from './point.ts'
+import { PublicMemo } from '../public-memo.ts'
+import { COMPRESSED_KEY_LENGTH, compressComputed, CURVE_ORDER, decodePublicKey, decodeSecretKey, encodeSecretKey, publicKeyOfScalar } from './point.ts'
+
+// Sums of two keys by the two keys (concatenated): an order's wallet key is computed from the
+// same two keys by the principal's rules each time they run on a fact — when the message is
+// judged, when the service looks ahead, when the entry is applied — and by every party checking
+// the published address. Only sums that succeeded are kept.
+const sums = new PublicMemo<Uint8Array>(4096)
 
 /** W = S₁ + S₂ + … as a 33-byte compressed key. InvalidKeyError for a bad key or a sum at infinity. */
 export function combinePublicKeys (...publicKeys: readonly Uint8Array[]): Uint8Array {
   if (publicKeys.length === 0) throw new RangeError('combinePublicKeys needs at least one public key')
+  const [a, b] = publicKeys
+  if (publicKeys.length === 2 && a instanceof Uint8Array && b instanceof Uint8Array && a.length === COMPRESSED_KEY_LENGTH && b.length === COMPRESSED_KEY_LENGTH) {
+    return sums.get(concatBytes(a, b), () => sumOf(publicKeys)).slice()
+  }
+  return sumOf(publicKeys)
+}
+
+function sumOf (publicKeys: readonly Uint8Array[]): Uint8Array {
   let sum = publicKeys[0] as Uint8Array
   decodePublicKey(sum) // checked (and kept decoded) even when it is the only key
   const last = publicKeys.length - 1
@@ -27,7 +42,7 @@ export function combinePublicKeys (...publicKeys: readonly Uint8Array[]): Uint8A
     const key = publicKeys[i] as Uint8Array
     sum = i < last ? addPoints(sum, key, 'sum of the public keys') : compressComputed(addPointsUncompressed(sum, key, 'sum of the public keys'))
   }
-  return sum.slice()
+  return sum === publicKeys[0] ? sum.slice() : sum
 }
 
 /** w = s₁ + s₂ + … mod n as a 32-byte secret key. InvalidKeyError for a bad share or a zero sum. */

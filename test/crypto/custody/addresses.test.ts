@@ -42,6 +42,19 @@ test('property: addresses of combinePublicKeys = addresses of combineSecretShare
   }), { numRuns: 40 })
 })
 
+test('remembered addresses: per key and network, the same again and unchangeable; a refused key is refused again', () => {
+  const key = pub(numberToBytesBE(1n, 32))
+  const main = walletAddresses(key, 'mainnet')
+  assert.ok(Object.isFrozen(main))
+  assert.throws(() => { (main as { p2wpkh: string }).p2wpkh = 'x' })
+  assert.equal(walletAddresses(key, 'mainnet'), { p2wpkh: 'bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4', p2pkh: '1BgGZ9tcN4rm9KBzDn7KprQz87SZ26SAMH', ethereum: '0x7E5F4552091A69125d5DfCb7b8C2659029395Bdf' })
+  assert.is(walletAddresses(key, 'testnet').p2wpkh, p2wpkhAddress(key, 'testnet'))
+  assert.is.not(walletAddresses(key, 'testnet').p2wpkh, main.p2wpkh)
+  const offCurve = Uint8Array.from([3, ...numberToBytesBE(5n, 32)])
+  for (let i = 0; i < 2; i++) throwsNamed(() => walletAddresses(offCurve, 'mainnet'), 'InvalidKeyError')
+  assert.throws(() => walletAddresses(key, 'moonnet' as 'mainnet'), (e: Error) => e instanceof TypeError)
+})
+
 test('bad keys: uncompressed, off-curve, wrong length are InvalidKeyError', () => {
   throwsNamed(() => walletAddresses(secp256k1.getPublicKey(numberToBytesBE(1n, 32), false), 'mainnet'), 'InvalidKeyError')
   throwsNamed(() => walletAddresses(Uint8Array.from([3, ...numberToBytesBE(5n, 32)]), 'mainnet'), 'InvalidKeyError')
