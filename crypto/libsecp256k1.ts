@@ -87,7 +87,6 @@ export function verifyBip340 (message: Uint8Array, xOnly: Uint8Array, signature:
   if (message.length !== 32) throw new RangeError('BIP-340 message must be 32 bytes here')
   if (xOnly.length !== 32) throw new RangeError('BIP-340 public key must be 32 bytes (x-only)')
   if (signature.length !== 64) throw new RangeError('BIP-340 signature must be 64 bytes')
-  if (!ecc.isXOnlyPoint(xOnly)) return false
   // tiny-secp256k1 refuses r ≥ n, where BIP-340 allows any r < p: an honest signature has
   // n ≤ r < p with probability ≈ 2⁻¹²⁸, and is then checked by noble, so the result is BIP-340's.
   const r = bytesToNumberBE(signature.subarray(0, 32))
@@ -95,6 +94,8 @@ export function verifyBip340 (message: Uint8Array, xOnly: Uint8Array, signature:
   try {
     return ecc.verifySchnorr(message, xOnly, signature)
   } catch {
-    return false // s ≥ n: tiny-secp256k1 throws where BIP-340 says "fail"
+    // A key that is no x coordinate on the curve, or s ≥ n: tiny-secp256k1 throws where BIP-340
+    // says "fail". (No separate isXOnlyPoint check first: it is the same square root, ≈ 18 µs.)
+    return false
   }
 }
