@@ -1,10 +1,10 @@
 // Figures for the key stores (issue 7), so operators see what the HSM costs:
 //   keystore.<backend>.wrap  import() of a 32-byte generic secret: validate, commit (SHA-256),
-//                            seal under the KEK, write the record atomically (two fsyncs)
+//                            seal under the KEK, write the record (one fsynced LevelDB write)
 //   keystore.<backend>.use   use() of that secret with a no-op fn: read the record, unwrap,
 //                            zero the buffer
 //   keystore.<backend>.kek   the KEK alone: seal + open of 32 bytes, no disk — what the token
-//                            itself costs, which wrap hides behind its fsyncs
+//                            itself costs, which wrap hides behind its fsync
 // for backend = software (random KEK in a key file, AES-256-GCM on OpenSSL) and pkcs11 (AES-256-GCM
 // by C_Encrypt / C_Decrypt inside a throw-away SoftHSM2 token). Each figure is time-bounded to
 // about 1 s, awaiting one operation at a time, in a temp directory removed afterwards.
