@@ -129,6 +129,9 @@ export class RecordStore {
   #db: Level<string, Uint8Array> | undefined
   #creating: Promise<Level<string, Uint8Array>> | undefined
   #open = false
+  /** Operations under way, and what `close` waits on until there are none. */
+  #busy = 0
+  readonly #idle: Array<() => void> = []
 
   constructor (dir: string) {
     this.dir = dir
@@ -167,10 +170,14 @@ export class RecordStore {
     this.#open = true
   }
 
-  /** Closes the database; `open` opens it again. */
+  /**
+   * Closes the database once the operations already under way have settled (later ones get
+   * KeyStoreNotStartedError); `open` opens it again.
+   */
   async close (): Promise<void> {
     this.#open = false
-    const db = this.#db ?? await this.#creating?.catch(() => undefined)
+    while (this.#busy > 0) await new Promise<void>((resolve) => { this.#idle.push(resolve) })
+    const db = this.#db
     this.#db = undefined
     this.#creating = undefined
     await db?.close()
@@ -207,24 +214,32 @@ export class RecordStore {
     await fsyncDir(this.dir)
   }
 
-  /** The database, undefined while none was created; KeyStoreNotStartedError when closed. */
-  #current (options?: AbortOptions): Level<string, Uint8Array> | undefined {
+  /**
+   * Runs `fn` with the database (undefined while none was created) as an operation `close` waits
+   * for; KeyStoreNotStartedError when closed.
+   */
+  async #run<T> (options: AbortOptions | undefined, fn: (db: Level<string, Uint8Array> | undefined) => Promise<T>): Promise<T> {
     options?.signal?.throwIfAborted()
     if (!this.#open) throw new KeyStoreNotStartedError()
-    return this.#db
+    this.#busy++
+    try {
+      return await fn(this.#db)
+    } finally {
+      if (--this.#busy === 0) for (const resolve of this.#idle.splice(0)) resolve()
+    }
   }
 
-  /** The database for a write, created at the first one. */
-  async #forWrite (options?: AbortOptions): Promise<Level<string, Uint8Array>> {
-    const db = this.#current(options)
+  /** The database for a write: created at the first one. */
+  async #forWrite (db: Level<string, Uint8Array> | undefined): Promise<Level<string, Uint8Array>> {
     if (db !== undefined) return db
     this.#creating ??= this.#openDb().then((created) => { this.#db = created; this.#creating = undefined; return created })
     return await this.#creating
   }
 
   async put (record: SealedRecord, options?: AbortOptions): Promise<void> {
-    const db = await this.#forWrite(options)
-    await db.put(recordKey(parseHandle(record.handle)), encodeRecord(record), { sync: true })
+    const key = recordKey(parseHandle(record.handle))
+    const bytes = encodeRecord(record)
+    await this.#run(options, async (db) => { await (await this.#forWrite(db)).put(key, bytes, { sync: true }) })
   }
 
   /** The record of `h`, decoded (TamperedRecordError) and checked to be `h`'s; UnknownHandleError when absent. */
@@ -234,7 +249,7 @@ export class RecordStore {
 
   /** The stored bytes of `h`'s record, as they are (a backup carries them; they are sealed); UnknownHandleError when absent. */
   async getBytes (h: ParsedHandle, options?: AbortOptions): Promise<Uint8Array> {
-    const bytes = await this.#current(options)?.get(recordKey(h))
+    const bytes = await this.#run(options, async (db) => await db?.get(recordKey(h)))
     if (bytes === undefined) throw new UnknownHandleError()
     return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   }
@@ -244,25 +259,27 @@ export class RecordStore {
    * authenticated then. For records that come as bytes (tests that tamper with a record).
    */
   async putBytes (h: ParsedHandle, bytes: Uint8Array, options?: AbortOptions): Promise<void> {
-    await (await this.#forWrite(options)).put(recordKey(h), bytes, { sync: true })
+    await this.#run(options, async (db) => { await (await this.#forWrite(db)).put(recordKey(h), bytes, { sync: true }) })
   }
 
   async delete (h: ParsedHandle, options?: AbortOptions): Promise<void> {
-    const db = this.#current(options)
     const key = recordKey(h)
-    if (db === undefined || await db.get(key) === undefined) throw new UnknownHandleError()
-    await db.del(key, { sync: true })
+    await this.#run(options, async (db) => {
+      if (db === undefined || await db.get(key) === undefined) throw new UnknownHandleError()
+      await db.del(key, { sync: true })
+    })
   }
 
   /** Handles of every record, sorted. */
   async list (options?: AbortOptions): Promise<string[]> {
-    const db = this.#current(options)
-    const out: string[] = []
-    if (db === undefined) return out
-    for await (const key of db.keys()) {
-      const handle = handleOfKey(key)
-      if (handle !== undefined) out.push(handle)
-    }
-    return out.sort()
+    return await this.#run(options, async (db) => {
+      const out: string[] = []
+      if (db === undefined) return out
+      for await (const key of db.keys()) {
+        const handle = handleOfKey(key)
+        if (handle !== undefined) out.push(handle)
+      }
+      return out.sort()
+    })
   }
 }

@@ -94,6 +94,26 @@ test('RecordStore: put/get/list/delete in a private database; unknown → Unknow
   }
 })
 
+test('RecordStore: close waits for the operations under way; later ones get KeyStoreNotStartedError', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'milagro-records-'))
+  try {
+    const store = new RecordStore(join(root, 'r'))
+    await store.init()
+    await store.open()
+    const records = Array.from({ length: 20 }, () => sample())
+    const puts = records.map(async (r) => { await store.put(r) }) // the first one creates the database
+    const closed = store.close()
+    await rejects(store.put(sample()), { name: 'KeyStoreNotStartedError' })
+    await Promise.all(puts)
+    await closed
+    await store.open()
+    assert.equal(await store.list(), records.map((r) => r.handle).sort())
+    await store.close()
+  } finally {
+    await rm(root, { recursive: true, force: true })
+  }
+})
+
 test('RecordStore: a second store on the same directory → KeyStoreLockedError; the first is unaffected', async () => {
   const root = await mkdtemp(join(tmpdir(), 'milagro-records-'))
   try {
