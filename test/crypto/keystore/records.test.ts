@@ -10,6 +10,24 @@ import { decodeRecord, encodeRecord, recordAad, RecordStore, type SealedRecord }
 
 const named = (name: string) => (e: Error) => e.name === name
 
+/** A record store on `dir`, opened. */
+async function opened (dir: string): Promise<RecordStore> {
+  const store = new RecordStore(dir)
+  await store.init()
+  await store.open()
+  return store
+}
+
+/** Runs `fn` with a fresh temporary directory, removed afterwards. */
+async function inTemp (fn: (root: string) => Promise<void>): Promise<void> {
+  const root = await mkdtemp(join(tmpdir(), 'milagro-records-'))
+  try {
+    await fn(root)
+  } finally {
+    await rm(root, { recursive: true, force: true })
+  }
+}
+
 function sample (): SealedRecord {
   const { handle } = newHandle('secp256k1')
   return { handle, kind: 'secp256k1', alg: 'aes-256-gcm', publicPart: new Uint8Array(33).fill(2), iv: new Uint8Array(12).fill(3), ciphertext: new Uint8Array(48).fill(4) }
@@ -54,8 +72,7 @@ test('recordAad binds handle, kind, alg and public part', () => {
 })
 
 test('RecordStore: put/get/list/delete in a private database; unknown → UnknownHandleError; closed → KeyStoreNotStartedError', async () => {
-  const root = await mkdtemp(join(tmpdir(), 'milagro-records-'))
-  try {
+  await inTemp(async (root) => {
     const store = new RecordStore(join(root, 'r'))
     await rejects(store.list(), { name: 'KeyStoreNotStartedError' })
     assert.is(await store.init(), false, 'no records yet')
@@ -89,17 +106,12 @@ test('RecordStore: put/get/list/delete in a private database; unknown → Unknow
     await store.open()
     assert.equal(await store.get(parseHandle(b.handle)), b)
     await store.close()
-  } finally {
-    await rm(root, { recursive: true, force: true })
-  }
+  })
 })
 
 test('RecordStore: close waits for the operations under way; later ones get KeyStoreNotStartedError', async () => {
-  const root = await mkdtemp(join(tmpdir(), 'milagro-records-'))
-  try {
-    const store = new RecordStore(join(root, 'r'))
-    await store.init()
-    await store.open()
+  await inTemp(async (root) => {
+    const store = await opened(join(root, 'r'))
     const records = Array.from({ length: 20 }, () => sample())
     const puts = records.map(async (r) => { await store.put(r) }) // the first one creates the database
     const closed = store.close()
@@ -109,17 +121,12 @@ test('RecordStore: close waits for the operations under way; later ones get KeyS
     await store.open()
     assert.equal(await store.list(), records.map((r) => r.handle).sort())
     await store.close()
-  } finally {
-    await rm(root, { recursive: true, force: true })
-  }
+  })
 })
 
 test('RecordStore: a second store on the same directory → KeyStoreLockedError; the first is unaffected', async () => {
-  const root = await mkdtemp(join(tmpdir(), 'milagro-records-'))
-  try {
-    const first = new RecordStore(join(root, 'r'))
-    await first.init()
-    await first.open()
+  await inTemp(async (root) => {
+    const first = await opened(join(root, 'r'))
     const a = sample()
     await first.put(a)
     const second = new RecordStore(join(root, 'r'))
@@ -131,14 +138,11 @@ test('RecordStore: a second store on the same directory → KeyStoreLockedError;
     await second.open()
     assert.equal(await second.list(), [a.handle])
     await second.close()
-  } finally {
-    await rm(root, { recursive: true, force: true })
-  }
+  })
 })
 
 test('RecordStore: record files of earlier releases are moved into the database at open; other files are left alone', async () => {
-  const root = await mkdtemp(join(tmpdir(), 'milagro-records-'))
-  try {
+  await inTemp(async (root) => {
     const dir = join(root, 'r')
     await mkdir(dir, { mode: 0o700 })
     const a = sample()
@@ -168,9 +172,7 @@ test('RecordStore: record files of earlier releases are moved into the database 
     assert.equal(await store.get(parseHandle(b.handle)), b2)
     assert.not.ok((await readdir(dir)).some((n) => n === `${a.kind}.${a.handle.split(':')[2] as string}.json`))
     await store.close()
-  } finally {
-    await rm(root, { recursive: true, force: true })
-  }
+  })
 })
 
 test.run()
