@@ -167,9 +167,18 @@ export async function runHostile (options: HostileOptions = {}): Promise<Hostile
     for (let i = 0; i < 20; i++) captured.push(await legitNode.send([targetId, hostileIdentity.cid], 'test/legit-shared', { i }))
     await until(async () => (await hostileStack.sink.has(captured.map((c) => c.cid))).every(Boolean), 'the captures', signal)
 
-    // The flood, sealed beforehand so that sending is all the attacker does during it.
+    // The flood, sealed beforehand so that sending is all the attacker does during it — in slices,
+    // yielding between them: sealing 10,000 at once blocked this process's event loop for seconds
+    // on a loaded machine, and a connection ping in flight meanwhile (libp2p's connection monitor,
+    // every 10 s, ≥ 5 s timeout) then timed out and aborted the attacker's connection to the
+    // target, so a session opened on it failed with "the receiver closed the delivery stream".
     const sender = { identity: hostileIdentity, signer: hostileStack.keys.signer }
-    const flood = Array.from({ length: floodSize }, (_, i) => seal(sender, [targetIdentity], 'test/flood', { i, pad: 'x'.repeat(64) }))
+    const flood: DecodedEnvelope[] = []
+    while (flood.length < floodSize) {
+      const from = flood.length
+      for (let i = from; i < Math.min(floodSize, from + 200); i++) flood.push(seal(sender, [targetIdentity], 'test/flood', { i, pad: 'x'.repeat(64) }))
+      await new Promise((resolve) => setImmediate(resolve))
+    }
     say(`sealed ${flood.length} flood envelopes`)
 
     // Baseline latency and memory, before any attack.
