@@ -112,6 +112,17 @@ export async function listDir (dir: string): Promise<string[]> {
   return await readdir(dir)
 }
 
+/** Whether `path` exists (other errors than ENOENT are thrown). */
+export async function exists (path: string): Promise<boolean> {
+  try {
+    await stat(path)
+    return true
+  } catch (err) {
+    if (isErrnoCode(err, 'ENOENT')) return false
+    throw err
+  }
+}
+
 export function isErrnoCode (err: unknown, code: string): boolean {
   return err instanceof Error && (err as NodeJS.ErrnoException).code === code
 }

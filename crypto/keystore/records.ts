@@ -21,10 +21,10 @@
 // at the first record, so a store that refused to start (wrong PIN or passphrase) wrote nothing;
 // its files have LevelDB's modes (the process umask) in the 0700 directory.
 import { join } from 'node:path'
-import { readFile, stat, unlink } from 'node:fs/promises'
+import { readFile, unlink } from 'node:fs/promises'
 import { Level } from 'level'
 import { KeyStoreLockedError, KeyStoreNotStartedError, TamperedRecordError, UnknownHandleError } from './errors.ts'
-import { ensurePrivateDir, fsyncDir, isErrnoCode, listDir } from './files.ts'
+import { ensurePrivateDir, exists, fsyncDir, listDir } from './files.ts'
 import { isHandle, parseHandle, type ParsedHandle } from './handle.ts'
 import type { AbortOptions, SecretKind } from './types.ts'
 
@@ -105,16 +105,6 @@ function recordKey (h: ParsedHandle): string {
 
 const RECORD_KEY = /^([a-z0-9-]+)\.([A-Za-z0-9_-]{22})$/
 const RECORD_FILE = /^([a-z0-9-]+\.[A-Za-z0-9_-]{22})\.json$/
-
-async function exists (path: string): Promise<boolean> {
-  try {
-    await stat(path)
-    return true
-  } catch (err) {
-    if (isErrnoCode(err, 'ENOENT')) return false
-    throw err
-  }
-}
 
 function handleOfKey (key: string): string | undefined {
   const m = RECORD_KEY.exec(key)

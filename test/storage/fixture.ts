@@ -29,6 +29,16 @@ export function tempHome (prefix = 'milagro-storage-'): { home: string, remove: 
   return { home, remove: () => rmSync(home, { recursive: true, force: true }) }
 }
 
+/** Runs `fn` in a fresh temporary home, removed afterwards. */
+export async function inTempHome<T> (fn: (home: string) => Promise<T>): Promise<T> {
+  const { home, remove } = tempHome()
+  try {
+    return await fn(home)
+  } finally {
+    remove()
+  }
+}
+
 export interface Opened<S, E extends Effect> {
   readonly stores: Stores
   readonly log: LevelLog<S, E>

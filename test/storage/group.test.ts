@@ -12,13 +12,23 @@ import { alice, counterMachine, tempHome, type CounterState } from './fixture.ts
 
 const item = (i: number, kind = 'note', observedClock?: number) => ({ draft: { kind, body: { i }, ...(observedClock !== undefined ? { observedClock } : {}) }, time: 1_700_000_000_000 + i })
 
-test('a group: chain, clocks, markers every N, one signature on the last entry, state ops', async () => {
+/** Runs `fn` with a group context (`overrides` on the defaults below) over fresh stores, closed and removed afterwards. */
+async function withContext (overrides: Partial<GroupContext<CounterState, Effect>>, fn: (ctx: GroupContext<CounterState, Effect>) => Promise<void>): Promise<void> {
   const { home, remove } = tempHome()
   const stores = createStores(dataPaths(home))
   await stores.start()
   try {
     const subs = sublevels(stores.state)
-    const ctx: GroupContext<CounterState, Effect> = { author: alice.identity.cid, signer: alice.signer, signEvery: false, machine: counterMachine(), every: 3, bytesPerEntry: 256, keep: 2, subs }
+    await fn({ author: alice.identity.cid, signer: alice.signer, signEvery: false, machine: counterMachine(), every: 3, bytesPerEntry: 256, keep: 2, subs, ...overrides })
+  } finally {
+    await stores.stop()
+    remove()
+  }
+}
+
+test('a group: chain, clocks, markers every N, one signature on the last entry, state ops', async () => {
+  await withContext({}, async (ctx) => {
+    const subs = ctx.subs
     const tip: Tip<CounterState> = { head: undefined, state: { n: 0, orders: 0 }, lastMarker: -1, checkpoints: [], lastStateBytes: 0 }
     const built = await buildGroup(tip, [item(0), item(1, 'order', 40), item(2), item(3)], ctx)
     const es = built.entries.map((e) => e.entry)
@@ -46,10 +56,7 @@ test('a group: chain, clocks, markers every N, one signature on the last entry, 
     const every = await buildGroup(built.tip, [item(5), item(6)], { ...ctx, signEvery: true })
     assert.ok(every.entries.every((e) => e.entry.sig !== undefined))
     assert.is(every.entries[0]!.entry.seq, 5)
-  } finally {
-    await stores.stop()
-    remove()
-  }
+  })
 })
 
 test('the checkpoint interval: at least `every` entries, and one per bytesPerEntry bytes of the last state', async () => {
@@ -59,22 +66,14 @@ test('the checkpoint interval: at least `every` entries, and one per bytesPerEnt
   assert.is(checkpointInterval(1000, 2_700_000, 0), 1000, '0: a fixed interval')
   assert.is(checkpointInterval(0, 2_700_000, 256), 0, 'checkpoints off stay off')
 
-  const { home, remove } = tempHome()
-  const stores = createStores(dataPaths(home))
-  await stores.start()
-  try {
-    const subs = sublevels(stores.state)
-    const ctx: GroupContext<CounterState, Effect> = { author: alice.identity.cid, signer: alice.signer, signEvery: false, machine: counterMachine(), every: 3, bytesPerEntry: 2, keep: 2, subs }
+  await withContext({ bytesPerEntry: 2 }, async (ctx) => {
     // The last checkpoint's state was 10 bytes: the next marker comes 5 entries after it, not 3.
     const tip: Tip<CounterState> = { head: undefined, state: { n: 0, orders: 0 }, lastMarker: -1, checkpoints: [], lastStateBytes: 10 }
     const built = await buildGroup(tip, [0, 1, 2, 3, 4, 5].map((n) => item(n)), ctx)
     assert.equal(built.entries.map((e) => e.entry.kind), ['note', 'note', 'note', 'note', 'note', 'checkpoint', 'note'])
     const fixed = await buildGroup(tip, [0, 1, 2, 3, 4, 5].map((n) => item(n)), { ...ctx, bytesPerEntry: 0 })
     assert.equal(fixed.entries.map((e) => e.entry.kind), ['note', 'note', 'note', 'checkpoint', 'note', 'note', 'note', 'checkpoint'])
-  } finally {
-    await stores.stop()
-    remove()
-  }
+  })
 })
 
 test('checkDraft refuses what could never be an entry; effectIndex reads the n of a key', () => {

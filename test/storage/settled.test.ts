@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert'
 import { sublevels } from '../../storage/layout.ts'
 import { createMachine } from '../../protocol/state/fold.ts'
 import type { Effect } from '../../storage/types.ts'
-import { openLog, tempHome } from './fixture.ts'
+import { inTempHome, openLog } from './fixture.ts'
 
 interface Shop { readonly replied: readonly number[] }
 type Reply = Effect & { readonly type: 'reply', readonly order: number }
@@ -26,8 +26,7 @@ const shop = (withSettled: boolean) => createMachine<Shop, Reply>({
 })
 
 test('an effect settled within its own group is not stored or handed out; one settled later is', async () => {
-  const { home, remove } = tempHome()
-  try {
+  await inTempHome(async (home) => {
     const a = await openLog<Shop, Reply>(home, { machine: shop(true) })
     // Same tick: one group commit holding the order and the record of its reply.
     const [order1] = await Promise.all([a.log.append({ kind: 'order', body: { i: 1 } }), a.log.append({ kind: 'replied', body: { i: 1 } })])
@@ -43,27 +42,21 @@ test('an effect settled within its own group is not stored or handed out; one se
     const b = await openLog<Shop, Reply>(home, { machine: shop(true) })
     assert.equal(b.log.pending().map((k) => k.effect), [{ type: 'reply', order: 2 }], 'the stored one survives a restart')
     await b.close()
-  } finally {
-    remove()
-  }
+  })
 })
 
 test('without settled, every effect is stored and handed out (the control)', async () => {
-  const { home, remove } = tempHome()
-  try {
+  await inTempHome(async (home) => {
     const a = await openLog<Shop, Reply>(home, { machine: shop(false) })
     const [order1] = await Promise.all([a.log.append({ kind: 'order', body: { i: 1 } }), a.log.append({ kind: 'replied', body: { i: 1 } })])
     assert.equal(order1.effects.map((k) => k.effect), [{ type: 'reply', order: 1 }])
     assert.is((await sublevels(a.stores.state).outbox.keys().all()).length, 1)
     await a.close()
-  } finally {
-    remove()
-  }
+  })
 })
 
 test('append { done }: the effects named leave the outbox in the same group commit as the entry, or not at all', async () => {
-  const { home, remove } = tempHome()
-  try {
+  await inTempHome(async (home) => {
     const a = await openLog<Shop, Reply>(home, { machine: shop(false) })
     const order = await a.log.append({ kind: 'order', body: { i: 7 } })
     const key = order.effects[0]?.key as string
@@ -82,9 +75,7 @@ test('append { done }: the effects named leave the outbox in the same group comm
     assert.equal(b.log.pending(), [], 'and after a restart')
     assert.equal(b.log.state, { replied: [7] })
     await b.close()
-  } finally {
-    remove()
-  }
+  })
 })
 
 test.run()

@@ -2,15 +2,10 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { rejects } from 'node:assert/strict'
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { chmod, mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { directorySyncs, ensurePrivateDir, readPrivateFile, writeFileAtomic } from '../../../crypto/keystore/files.ts'
-
-async function withTemp (fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'milagro-files-'))
-  try { await fn(dir) } finally { await rm(dir, { recursive: true, force: true }) }
-}
+import { withTemp } from './suite.ts'
 
 test('writeFileAtomic: 0600, replaces whole files, leaves no temp file; aborted → nothing written', async () => {
   await withTemp(async (dir) => {

@@ -2,11 +2,11 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { rejects } from 'node:assert/strict'
-import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { mkdir, readdir, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { newHandle, parseHandle } from '../../../crypto/keystore/handle.ts'
 import { decodeRecord, encodeRecord, recordAad, RecordStore, type SealedRecord } from '../../../crypto/keystore/records.ts'
+import { withTemp } from './suite.ts'
 
 const named = (name: string) => (e: Error) => e.name === name
 
@@ -16,16 +16,6 @@ async function opened (dir: string): Promise<RecordStore> {
   await store.init()
   await store.open()
   return store
-}
-
-/** Runs `fn` with a fresh temporary directory, removed afterwards. */
-async function inTemp (fn: (root: string) => Promise<void>): Promise<void> {
-  const root = await mkdtemp(join(tmpdir(), 'milagro-records-'))
-  try {
-    await fn(root)
-  } finally {
-    await rm(root, { recursive: true, force: true })
-  }
 }
 
 function sample (): SealedRecord {
@@ -72,7 +62,7 @@ test('recordAad binds handle, kind, alg and public part', () => {
 })
 
 test('RecordStore: put/get/list/delete in a private database; unknown → UnknownHandleError; closed → KeyStoreNotStartedError', async () => {
-  await inTemp(async (root) => {
+  await withTemp(async (root) => {
     const store = new RecordStore(join(root, 'r'))
     await rejects(store.list(), { name: 'KeyStoreNotStartedError' })
     assert.is(await store.init(), false, 'no records yet')
@@ -110,7 +100,7 @@ test('RecordStore: put/get/list/delete in a private database; unknown → Unknow
 })
 
 test('RecordStore: close waits for the operations under way; later ones get KeyStoreNotStartedError', async () => {
-  await inTemp(async (root) => {
+  await withTemp(async (root) => {
     const store = await opened(join(root, 'r'))
     const records = Array.from({ length: 20 }, () => sample())
     const puts = records.map(async (r) => { await store.put(r) }) // the first one creates the database
@@ -125,7 +115,7 @@ test('RecordStore: close waits for the operations under way; later ones get KeyS
 })
 
 test('RecordStore: a second store on the same directory → KeyStoreLockedError; the first is unaffected', async () => {
-  await inTemp(async (root) => {
+  await withTemp(async (root) => {
     const first = await opened(join(root, 'r'))
     const a = sample()
     await first.put(a)
@@ -142,7 +132,7 @@ test('RecordStore: a second store on the same directory → KeyStoreLockedError;
 })
 
 test('RecordStore: record files of earlier releases are moved into the database at open; other files are left alone', async () => {
-  await inTemp(async (root) => {
+  await withTemp(async (root) => {
     const dir = join(root, 'r')
     await mkdir(dir, { mode: 0o700 })
     const a = sample()

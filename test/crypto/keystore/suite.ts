@@ -5,7 +5,8 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { rejects } from 'node:assert/strict'
 import { createHash } from 'node:crypto'
-import { readdir, readFile } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { secp256k1 } from '@noble/curves/secp256k1.js'
 import { Aes256Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from '@hpke/core'
@@ -90,6 +91,12 @@ export async function recordBytes (store: KeyStore, handle: string): Promise<Uin
 /** Stores `bytes` as a handle's record, as they are. */
 export async function putRecordBytes (store: KeyStore, handle: string, bytes: Uint8Array): Promise<void> {
   await recordsOf(store).putBytes(parseHandle(handle), bytes)
+}
+
+/** Runs `fn` with a fresh temporary directory, removed afterwards. */
+export async function withTemp (fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'milagro-keystore-test-'))
+  try { await fn(dir) } finally { await rm(dir, { recursive: true, force: true }) }
 }
 
 export async function filesUnder (dir: string): Promise<string[]> {
